@@ -1,0 +1,210 @@
+/**
+ * One error hierarchy for the whole SDK. Every failure a caller can see is one of these classes,
+ * and `toJSON()` of any of them is safe to print: it never carries a credential.
+ */
+
+export type ProviderName = "visual" | "session";
+export type ErrorCode = string | number;
+
+export interface ErrorJSON {
+  name: string;
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  provider?: ProviderName;
+  httpStatus?: number;
+  requestId?: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  taskId?: string;
+  lastStatus?: string;
+  issues?: ValidationIssue[];
+}
+
+export interface JimengErrorOptions {
+  code: ErrorCode;
+  /** What the user can do about it; printed after the message by the CLI. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class JimengError extends Error {
+  override name = "JimengError";
+  readonly code: ErrorCode;
+  readonly hint?: string;
+
+  constructor(message: string, options: JimengErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+
+  toJSON(): ErrorJSON {
+    const json: ErrorJSON = { name: this.name, code: this.code, message: this.message };
+    if (this.hint !== undefined) json.hint = this.hint;
+    return json;
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `images.0` or `duration`; "" for the whole input. */
+  path: string;
+  message: string;
+}
+
+/** Bad input, found before any request was sent. */
+export class ValidationError extends JimengError {
+  override name = "ValidationError";
+  readonly issues: ValidationIssue[];
+
+  constructor(issues: ValidationIssue[], options: { hint?: string; message?: string } = {}) {
+    const message =
+      options.message ??
+      issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
+    super(message || "invalid input", {
+      code: "VALIDATION_ERROR",
+      ...(options.hint ? { hint: options.hint } : {}),
+    });
+    this.issues = issues;
+  }
+
+  override toJSON(): ErrorJSON {
+    return { ...super.toJSON(), issues: this.issues };
+  }
+}
+
+export interface ApiErrorOptions {
+  provider: ProviderName;
+  httpStatus: number;
+  code: ErrorCode;
+  requestId?: string;
+  retryable?: boolean;
+  hint?: string;
+}
+
+/** The remote service answered, and the answer was a failure. */
+export class ApiError extends JimengError {
+  override name = "ApiError";
+  readonly provider: ProviderName;
+  readonly httpStatus: number;
+  readonly requestId?: string;
+  readonly retryable: boolean;
+
+  constructor(message: string, options: ApiErrorOptions) {
+    super(message, { code: options.code, ...(options.hint ? { hint: options.hint } : {}) });
+    this.provider = options.provider;
+    this.httpStatus = options.httpStatus;
+    if (options.requestId !== undefined) this.requestId = options.requestId;
+    this.retryable = options.retryable ?? false;
+  }
+
+  override toJSON(): ErrorJSON {
+    const json: ErrorJSON = {
+      ...super.toJSON(),
+      provider: this.provider,
+      httpStatus: this.httpStatus,
+      retryable: this.retryable,
+    };
+    if (this.requestId !== undefined) json.requestId = this.requestId;
+    return json;
+  }
+}
+
+/** Credentials missing, wrong, expired or not allowed to call this service. */
+export class AuthError extends ApiError {
+  override name = "AuthError";
+}
+
+/** The provider throttled us (QPS or concurrency limit). Always safe to retry later. */
+export class RateLimitError extends ApiError {
+  override name = "RateLimitError";
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options: ApiErrorOptions & { retryAfterMs?: number }) {
+    super(message, { ...options, retryable: true });
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+
+  override toJSON(): ErrorJSON {
+    const json = super.toJSON();
+    if (this.retryAfterMs !== undefined) json.retryAfterMs = this.retryAfterMs;
+    return json;
+  }
+}
+
+/** The prompt, an input image or an output was rejected by moderation. */
+export class ContentPolicyError extends ApiError {
+  override name = "ContentPolicyError";
+}
+
+/** The account has no credits (points) left for this job. */
+export class InsufficientCreditsError extends ApiError {
+  override name = "InsufficientCreditsError";
+}
+
+/** The request never got an answer: connection refused, reset, DNS failure... */
+export class NetworkError extends JimengError {
+  override name = "NetworkError";
+  /** True when the request provably never reached the server (safe to resend even if it costs money). */
+  readonly notSent: boolean;
+
+  constructor(
+    message: string,
+    options: { cause?: unknown; code?: ErrorCode; notSent: boolean; hint?: string },
+  ) {
+    super(message, {
+      code: options.code ?? "NETWORK_ERROR",
+      cause: options.cause,
+      ...(options.hint ? { hint: options.hint } : {}),
+    });
+    this.notSent = options.notSent;
+  }
+}
+
+/** A deadline passed. When a task was submitted, `taskId` lets the caller resume waiting later. */
+export class TimeoutError extends JimengError {
+  override name = "TimeoutError";
+  readonly taskId?: string;
+  readonly lastStatus?: string;
+
+  constructor(
+    message: string,
+    options: { taskId?: string; lastStatus?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, {
+      code: "TIMEOUT",
+      cause: options.cause,
+      ...(options.hint ? { hint: options.hint } : {}),
+    });
+    if (options.taskId !== undefined) this.taskId = options.taskId;
+    if (options.lastStatus !== undefined) this.lastStatus = options.lastStatus;
+  }
+
+  override toJSON(): ErrorJSON {
+    const json = super.toJSON();
+    if (this.taskId !== undefined) json.taskId = this.taskId;
+    if (this.lastStatus !== undefined) json.lastStatus = this.lastStatus;
+    return json;
+  }
+}
+
+/** The caller's AbortSignal fired. An aborted operation never resolves with partial output. */
+export class AbortError extends JimengError {
+  override name = "AbortError";
+  readonly taskId?: string;
+
+  constructor(message = "the operation was aborted", options: { taskId?: string; cause?: unknown } = {}) {
+    super(message, { code: "ABORTED", cause: options.cause });
+    if (options.taskId !== undefined) this.taskId = options.taskId;
+  }
+
+  override toJSON(): ErrorJSON {
+    const json = super.toJSON();
+    if (this.taskId !== undefined) json.taskId = this.taskId;
+    return json;
+  }
+}
+
+export function isJimengError(value: unknown): value is JimengError {
+  return value instanceof JimengError;
+}

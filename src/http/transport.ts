@@ -1,0 +1,386 @@
+import type { Readable } from "node:stream";
+import { Agent, type Dispatcher, type FormData } from "undici";
+import {
+  AbortError,
+  type ApiError,
+  JimengError,
+  NetworkError,
+  RateLimitError,
+  TimeoutError,
+} from "../errors.js";
+import { redactHeaders } from "./redact.js";
+import {
+  DEFAULT_MAX_RETRIES,
+  type Failure,
+  isNotSentCode,
+  isRetryable,
+  parseRetryAfter,
+  retryDelay,
+} from "./retry.js";
+import { sleep as defaultSleep } from "./sleep.js";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
+
+/** What is about to go on the wire for one attempt. `prepare` hooks (the signer) may add headers. */
+export interface OutgoingRequest {
+  method: HttpMethod;
+  url: URL;
+  headers: Record<string, string>;
+  /** The exact body bytes that will be sent (empty for GET and multipart). */
+  body: Uint8Array;
+  attempt: number;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  /** The body parsed as JSON, whatever the HTTP status; undefined when it is not JSON. */
+  json: unknown;
+  header(name: string): string | undefined;
+}
+
+export type Interpretation<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export interface RequestSpec<T> {
+  method: HttpMethod;
+  url: string | URL;
+  headers?: Record<string, string>;
+  /** Serialised once; the same bytes go to `prepare` and on the wire for every attempt. */
+  json?: unknown;
+  body?: string | Uint8Array;
+  form?: FormData;
+  /** Safe to repeat (polls, downloads, checks) or not (submits: they cost money). */
+  safe: boolean;
+  signal?: AbortSignal;
+  /** Deadline for the whole call, retries included. Defaults to the transport's timeout. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  prepare?: (request: OutgoingRequest) => void;
+  /** Turns any response (any status) into a value or a typed error. */
+  interpret: (response: RawResponse) => Interpretation<T>;
+}
+
+export type DebugEvent =
+  | { type: "request"; attempt: number; method: HttpMethod; url: string; headers: Record<string, string> }
+  | { type: "response"; attempt: number; method: HttpMethod; url: string; status: number; durationMs: number }
+  | { type: "error"; attempt: number; method: HttpMethod; url: string; error: string; durationMs: number };
+
+export interface RetryEvent {
+  attempt: number;
+  delayMs: number;
+  reason: string;
+}
+
+export interface TransportOptions {
+  /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent). The transport never closes it. */
+  dispatcher?: Dispatcher;
+  /** Default deadline per call, retries included. */
+  timeoutMs?: number;
+  maxRetries?: number;
+  userAgent?: string;
+  onDebug?: (event: DebugEvent) => void;
+  onRetry?: (event: RetryEvent) => void;
+  /** Injection points for tests. */
+  random?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now?: () => number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface StreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  header(name: string): string | undefined;
+}
+
+/** One keep-alive connection pool and the rules for talking over it. */
+export class HttpTransport {
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly options: TransportOptions;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(options: TransportOptions = {}) {
+    this.options = options;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    // Timeouts are set per request from the caller's deadline; the Agent's own defaults (300 s) never apply.
+    this.dispatcher =
+      options.dispatcher ??
+      new Agent({ keepAliveTimeout: 10_000, headersTimeout: 0, bodyTimeout: 0, connect: {} });
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? Date.now;
+  }
+
+  async request<T>(spec: RequestSpec<T>): Promise<T> {
+    const url = typeof spec.url === "string" ? new URL(spec.url) : spec.url;
+    const body = encodeBody(spec);
+    const maxRetries = spec.maxRetries ?? this.maxRetries;
+    const deadline = this.now() + (spec.timeoutMs ?? this.timeoutMs);
+
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(spec.signal);
+      const remaining = deadline - this.now();
+      if (remaining <= 0) throw timeoutError(url, spec.timeoutMs ?? this.timeoutMs);
+
+      let failure: Failure;
+      let error: JimengError;
+      let hintMs: number | undefined;
+      try {
+        const response = await this.send(spec, url, body, attempt, remaining);
+        const result = spec.interpret(response);
+        if (result.ok) return result.value;
+        const apiError = result.error;
+        error = apiError;
+        hintMs = apiError instanceof RateLimitError ? apiError.retryAfterMs : undefined;
+        hintMs ??= parseRetryAfter(response.header, this.now());
+        failure = {
+          kind: "response",
+          status: response.status,
+          throttled: apiError instanceof RateLimitError,
+          retryableCode: apiError.retryable,
+        };
+      } catch (caught) {
+        if (caught instanceof AbortError || caught instanceof TimeoutError) throw caught;
+        if (!(caught instanceof NetworkError)) throw caught;
+        error = caught;
+        failure = { kind: "network", notSent: caught.notSent, code: String(caught.code) };
+      }
+
+      if (attempt >= maxRetries || !isRetryable(failure, spec.safe)) throw error;
+      const delayMs = retryDelay(attempt, hintMs, this.options.random);
+      if (this.now() + delayMs >= deadline) throw error;
+      this.options.onRetry?.({ attempt: attempt + 1, delayMs, reason: describeFailure(failure, error) });
+      await this.sleep(delayMs, spec.signal);
+    }
+  }
+
+  /** A single streamed GET (downloads). No retries here: a download restarts from zero on its own terms. */
+  async stream(
+    url: string | URL,
+    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+  ): Promise<StreamResponse> {
+    const target = typeof url === "string" ? new URL(url) : url;
+    throwIfAborted(options.signal);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const { signal, dispose } = combineSignals(options.signal, timeoutMs);
+    const headers = { "user-agent": this.userAgent(), ...options.headers };
+    this.debug({
+      type: "request",
+      attempt: 0,
+      method: "GET",
+      url: target.href,
+      headers: redactHeaders(headers),
+    });
+    try {
+      const res = await this.dispatcher.request({
+        origin: target.origin,
+        path: target.pathname + target.search,
+        method: "GET",
+        headers,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const body = res.body as unknown as Readable;
+      body.once("close", dispose);
+      body.once("error", dispose);
+      return { status: res.statusCode, headers: res.headers, body, header: headerLookup(res.headers) };
+    } catch (caught) {
+      dispose();
+      throw mapSendError(caught, options.signal, signal, target, timeoutMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  private userAgent(): string {
+    return this.options.userAgent ?? "jimeng-sdk";
+  }
+
+  private debug(event: DebugEvent): void {
+    this.options.onDebug?.(event);
+  }
+
+  private async send<T>(
+    spec: RequestSpec<T>,
+    url: URL,
+    body: Uint8Array,
+    attempt: number,
+    remainingMs: number,
+  ): Promise<RawResponse> {
+    const headers: Record<string, string> = { "user-agent": this.userAgent(), ...spec.headers };
+    if (spec.json !== undefined && !hasHeader(headers, "content-type"))
+      headers["content-type"] = "application/json";
+    const outgoing: OutgoingRequest = { method: spec.method, url: new URL(url.href), headers, body, attempt };
+    spec.prepare?.(outgoing);
+
+    const started = this.now();
+    this.debug({
+      type: "request",
+      attempt,
+      method: spec.method,
+      url: outgoing.url.href,
+      headers: redactHeaders(outgoing.headers),
+    });
+    const { signal, dispose } = combineSignals(spec.signal, remainingMs);
+    try {
+      const res = await this.dispatcher.request({
+        origin: outgoing.url.origin,
+        path: outgoing.url.pathname + outgoing.url.search,
+        method: spec.method,
+        headers: outgoing.headers,
+        body: spec.form ?? (body.byteLength > 0 || spec.method !== "GET" ? body : undefined),
+        signal,
+        headersTimeout: remainingMs,
+        bodyTimeout: remainingMs,
+      });
+      const text = await res.body.text();
+      this.debug({
+        type: "response",
+        attempt,
+        method: spec.method,
+        url: outgoing.url.href,
+        status: res.statusCode,
+        durationMs: this.now() - started,
+      });
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        text,
+        json: parseJson(text),
+        header: headerLookup(res.headers),
+      };
+    } catch (caught) {
+      const error = mapSendError(caught, spec.signal, signal, outgoing.url, remainingMs);
+      this.debug({
+        type: "error",
+        attempt,
+        method: spec.method,
+        url: outgoing.url.href,
+        error: `${error.name}: ${error.message}`,
+        durationMs: this.now() - started,
+      });
+      throw error;
+    } finally {
+      dispose();
+    }
+  }
+}
+
+function encodeBody<T>(spec: RequestSpec<T>): Uint8Array {
+  if (spec.form !== undefined) return new Uint8Array();
+  if (spec.json !== undefined) return Buffer.from(JSON.stringify(spec.json), "utf8");
+  if (typeof spec.body === "string") return Buffer.from(spec.body, "utf8");
+  return spec.body ?? new Uint8Array();
+}
+
+function parseJson(text: string): unknown {
+  const trimmed = text.trimStart();
+  if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+function headerLookup(
+  headers: Record<string, string | string[] | undefined>,
+): (name: string) => string | undefined {
+  return (name) => {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+/** The caller's signal and a deadline timer as one signal; `dispose` clears the timer. */
+function combineSignals(
+  user: AbortSignal | undefined,
+  timeoutMs: number,
+): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DeadlineReached()), timeoutMs);
+  const onAbort = () => controller.abort(user?.reason);
+  user?.addEventListener("abort", onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      user?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+class DeadlineReached extends Error {}
+
+function timeoutError(url: URL, timeoutMs: number): TimeoutError {
+  return new TimeoutError(`no answer from ${url.host} within ${formatMs(timeoutMs)}`, {
+    hint: "raise the timeout, or check that the endpoint is reachable",
+  });
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && code !== "UND_ERR_ABORTED") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function mapSendError(
+  caught: unknown,
+  user: AbortSignal | undefined,
+  combined: AbortSignal,
+  url: URL,
+  timeoutMs: number,
+): JimengError {
+  if (caught instanceof JimengError) return caught;
+  if (user?.aborted) return new AbortError(undefined, { cause: user.reason });
+  const code = errorCode(caught);
+  if (
+    combined.reason instanceof DeadlineReached ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
+    return timeoutError(url, timeoutMs);
+  }
+  const notSent = isNotSentCode(code);
+  const what = notSent ? `could not connect to ${url.host}` : `the connection to ${url.host} failed`;
+  return new NetworkError(`${what}${code ? ` (${code})` : ""}`, {
+    cause: caught,
+    code: code ?? "NETWORK_ERROR",
+    notSent,
+    hint: notSent
+      ? "check the endpoint address and your network"
+      : "the request may or may not have been processed",
+  });
+}
+
+function describeFailure(failure: Failure, error: JimengError): string {
+  if (failure.kind === "network") return `network error ${failure.code ?? ""}`.trim();
+  return `HTTP ${failure.status} ${String(error.code)}`;
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    "cli/main": "src/cli/main.ts",
+  },
+  format: ["esm"],
+  target: "node20",
+  platform: "node",
+  dts: { entry: { index: "src/index.ts" } },
+  // Each CLI command is a dynamic import, so splitting gives every command its own chunk
+  // and keeps `jimeng --version` from loading the SDK.
+  splitting: true,
+  treeshake: true,
+  clean: true,
+  sourcemap: false,
+  removeNodeProtocol: false,
+  outDir: "dist",
+});
