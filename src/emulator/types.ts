@@ -1,0 +1,84 @@
+/**
+ * The contract between the emulator's core (server, task clock, outputs, faults, counters) and its two
+ * API halves (visual-routes.ts, session-routes.ts). A half is a pure-ish function from a request to a reply;
+ * the core owns sockets, timing and bytes.
+ */
+import type { ProviderName } from "../errors.js";
+
+export interface EmulatorRequest {
+  method: string;
+  url: URL;
+  /** Lower-cased names. */
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+export type EmulatorReply =
+  | { status: number; json: unknown; headers?: Record<string, string> }
+  | { status: number; body: Buffer | string; contentType: string; headers?: Record<string, string> }
+  /** Drop the connection without answering (a connection reset). */
+  | { reset: true };
+
+export type TaskPhase = "queued" | "running" | "succeeded" | "failed";
+
+export interface EmulatorOutput {
+  /** Absolute URL the emulator serves the file at. */
+  url: string;
+  contentType: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface EmulatorTask {
+  id: string;
+  provider: ProviderName;
+  model: string;
+  output: "image" | "video";
+  prompt: string;
+  outputCount: number;
+  /** Set when the task will fail (fault injection or a prompt marker); the half renders it its own way. */
+  failCode?: string | number;
+  createdAt: number;
+  /** When it leaves the queue and when it finishes, on the emulator clock (ms). */
+  startsAt: number;
+  finishesAt: number;
+  /** Anything the half wants to remember (e.g. req_key, query style). */
+  meta: Record<string, unknown>;
+}
+
+export type FaultKind = "server-error" | "throttle-qps" | "throttle-concurrency" | "reset";
+export type Operation = "submit" | "poll" | "download";
+
+export interface NewTask {
+  provider: ProviderName;
+  model: string;
+  output: "image" | "video";
+  prompt: string;
+  outputCount: number;
+  meta?: Record<string, unknown>;
+}
+
+/** What a half can ask of the core. */
+export interface EmulatorCore {
+  readonly baseUrl: string;
+  readonly credentials: EmulatorCredentials;
+  now(): number;
+  /** Decides (from the configured rates and caps) whether this operation fails; counts it either way. */
+  fault(operation: Operation, provider: ProviderName): FaultKind | undefined;
+  createTask(input: NewTask): EmulatorTask;
+  getTask(id: string): EmulatorTask | undefined;
+  phase(task: EmulatorTask): TaskPhase;
+  /** The task's outputs (generated on first use, deterministic per task id). Only for succeeded tasks. */
+  outputs(task: EmulatorTask): EmulatorOutput[];
+  /** The raw bytes of output `index`, for base64 answers. */
+  outputBytes(task: EmulatorTask, index: number): Buffer;
+  countPoll(task: EmulatorTask): void;
+}
+
+export interface EmulatorCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionId: string;
+}
+
+export type RouteHandler = (request: EmulatorRequest, core: EmulatorCore) => EmulatorReply | undefined;
