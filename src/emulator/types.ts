@@ -73,6 +73,15 @@ export interface EmulatorCore {
   /** The raw bytes of output `index`, for base64 answers. */
   outputBytes(task: EmulatorTask, index: number): Buffer;
   countPoll(task: EmulatorTask): void;
+  /** Resolves when the task has finished (succeeded or failed): the blocking session routes wait on it. */
+  waitUntilFinished(task: EmulatorTask): Promise<void>;
+  readonly options: EmulatorBehaviour;
+}
+
+/** Knobs a half reads. */
+export interface EmulatorBehaviour {
+  /** Which async query routes the session half serves (spec §8.1). */
+  sessionQueryStyle: "generic" | "split" | "both";
 }
 
 export interface EmulatorCredentials {
@@ -81,4 +90,8 @@ export interface EmulatorCredentials {
   sessionId: string;
 }
 
-export type RouteHandler = (request: EmulatorRequest, core: EmulatorCore) => EmulatorReply | undefined;
+/** Returns undefined for requests that are not its own. May be async (the blocking session routes are). */
+export type RouteHandler = (
+  request: EmulatorRequest,
+  core: EmulatorCore,
+) => EmulatorReply | undefined | Promise<EmulatorReply | undefined>;
