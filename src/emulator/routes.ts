@@ -1,0 +1,7 @@
+import type { RouteHandler } from "./types.js";
+
+/**
+ * The API halves the emulator serves by default, tried in order. Each returns undefined for requests that
+ * are not its own.
+ */
+export const defaultRoutes: RouteHandler[] = [];
