@@ -1,0 +1,40 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "jimeng-shim-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the bin with `process.versions.node` replaced, as an older Node would report it. */
+function runAs(version: string, args: string[]) {
+  const preload = join(dir, `node-${version}.mjs`);
+  writeFileSync(
+    preload,
+    `Object.defineProperty(process.versions, "node", { value: ${JSON.stringify(version)} });\n`,
+  );
+  return spawnSync(process.execPath, ["--import", preload, BIN, ...args], { encoding: "utf8" });
+}
+
+describe("bin/jimeng.js", () => {
+  it("refuses an old Node with one clear line and exit code 1", () => {
+    const result = runAs("18.19.0", ["--version"]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("jimeng needs Node.js 20.18.1 or newer; this is Node.js 18.19.0");
+  });
+
+  it("refuses Node 20 before 20.18", () => {
+    expect(runAs("20.10.0", ["--version"]).status).toBe(1);
+  });
+
+  it("runs on a supported Node and sets the exit code from main()", () => {
+    expect(runAs("20.18.1", ["--version"]).status).toBe(0);
+    const usage = runAs("22.0.0", ["--definitely-not-a-flag"]);
+    expect(usage.status).toBe(2);
+  });
+});

@@ -1,0 +1,66 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+
+/** Installs the packed tarball into a temp project using only the local npm cache, as a user would get it. */
+describe("the packed package", () => {
+  let dir: string;
+  let files: string[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "jimeng-pack-"));
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8" }),
+    ) as { filename: string; files: { path: string }[] }[];
+    const tarball = packed[0];
+    if (!tarball) throw new Error("npm pack produced nothing");
+    files = tarball.files.map((f) => f.path).sort();
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module" }),
+    );
+    execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(dir, tarball.filename)], {
+      cwd: dir,
+      stdio: "pipe",
+    });
+  }, 180_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ships only the build, the bin and the docs", () => {
+    for (const file of files) {
+      expect(file).toMatch(
+        /^(dist\/.+\.(js|d\.ts)|bin\/jimeng\.js|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/,
+      );
+    }
+    expect(files).toContain("bin/jimeng.js");
+    expect(files).toContain("dist/index.js");
+    expect(files).toContain("dist/index.d.ts");
+    expect(files.some((f) => f.startsWith("src/") || f.startsWith("test/") || f.endsWith(".map"))).toBe(
+      false,
+    );
+  });
+
+  it("runs `npx jimeng --version`", () => {
+    const out = execFileSync("npx", ["--offline", "jimeng", "--version"], { cwd: dir, encoding: "utf8" });
+    expect(out.trim()).toBe(pkg.version);
+  });
+
+  it("imports the SDK as ESM", () => {
+    const script =
+      'import * as sdk from "jimeng"; console.log(JSON.stringify({ version: sdk.VERSION, error: typeof sdk.JimengError }));';
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(JSON.parse(out)).toEqual({ version: pkg.version, error: "function" });
+  });
+});
