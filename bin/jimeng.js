@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The only place that exits: check Node first (one clear line if too old), then run the built CLI.
-const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 20 || (major === 20 && minor < 18)) {
+const [major, minor, patch] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && (minor < 18 || (minor === 18 && patch < 1)))) {
   process.stderr.write(
     `jimeng needs Node.js 20.18.1 or newer; this is Node.js ${process.versions.node}. Install a current LTS from https://nodejs.org.\n`,
   );

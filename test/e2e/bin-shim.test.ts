@@ -28,8 +28,9 @@ describe("bin/jimeng.js", () => {
     expect(result.stderr).toContain("jimeng needs Node.js 20.18.1 or newer; this is Node.js 18.19.0");
   });
 
-  it("refuses Node 20 before 20.18", () => {
+  it("refuses Node 20 before 20.18.1", () => {
     expect(runAs("20.10.0", ["--version"]).status).toBe(1);
+    expect(runAs("20.18.0", ["--version"]).status).toBe(1);
   });
 
   it("runs on a supported Node and sets the exit code from main()", () => {
