@@ -97,6 +97,11 @@ export interface TaskRef {
   kind: TaskKind;
   /** ISO 8601. */
   submittedAt: string;
+  /**
+   * Session provider: a short hash naming the session that submitted the task (never the session id), so a
+   * resumed process polls with the same account. History ids belong to the account that made them.
+   */
+  account?: string;
 }
 
 export interface TaskOutput {
