@@ -1,10 +1,19 @@
-/** Where the CLI writes. Injected so that `main()` can run in-process in tests. */
+/** Where the CLI reads and writes. Injected so that `main()` can run in-process in tests. */
+export type CliStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
 export interface CliIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdout: CliStream;
+  stderr: CliStream;
   env: NodeJS.ProcessEnv;
+  /** For `jimeng config set <key> -`; process.stdin by default. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /**
+   * Fires when the user interrupts (Ctrl-C). When absent, `main()` listens for SIGINT/SIGTERM itself while
+   * a command runs; a second Ctrl-C falls through to Node's default (immediate exit).
+   */
+  signal?: AbortSignal;
 }
 
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
 }

@@ -1,50 +1,196 @@
-import { Command, CommanderError } from "commander";
+/**
+ * The `jimeng` program: global options, the command table turned into commander commands, and the one place
+ * that turns a command's outcome into an exit code. Command modules load only when their command runs.
+ */
+import { Argument, Command, CommanderError, Option } from "commander";
+import type { ProviderName } from "../errors.js";
 import { VERSION } from "../version.js";
+import { COMMANDS, type CommandModule, type CommandSpec, type GlobalOptions } from "./command-table.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { type CliIO, processIO } from "./io.js";
+import { Output, Scrubber } from "./output.js";
 
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  auth: 3,
-  timeout: 4,
-  interrupted: 130,
-} as const;
+export { EXIT };
+
+const PROGRAM_HELP = `
+Providers:
+  visual    the official Volcengine Visual API (VOLC_ACCESSKEY + VOLC_SECRETKEY)
+  session   a jimeng-api compatible session server (JIMENG_SESSION_ID)
+  Picked by --provider, else JIMENG_PROVIDER, else the config store, else from the credentials you have.
+  Settings: flag > environment > config store > default (see \`jimeng config list\`).
+
+Exit codes:
+  0 ok · 1 generation failed · 2 usage or validation error (nothing sent)
+  3 authentication or configuration error · 4 timed out · 130 interrupted
+
+Run \`jimeng <command> --help\` for a command's options and examples.`;
+
+interface RunState {
+  output?: Output;
+  code: number;
+}
+
+/** Listens for Ctrl-C / SIGTERM while an interruptible command runs; a second Ctrl-C exits at once. */
+function interruption(io: CliIO, wanted: boolean): { signal: AbortSignal; dispose(): void } {
+  if (io.signal) return { signal: io.signal, dispose() {} };
+  const controller = new AbortController();
+  if (!wanted) return { signal: controller.signal, dispose() {} };
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      dispose();
+      process.kill(process.pid, name);
+      return;
+    }
+    controller.abort();
+  };
+  const dispose = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return { signal: controller.signal, dispose };
+}
+
+function globalsOf(options: Record<string, unknown>): GlobalOptions {
+  const globals: GlobalOptions = {
+    json: options.json === true,
+    quiet: options.quiet === true,
+    verbose: options.verbose === true,
+    color: options.color !== false,
+    emulator: options.emulator === true,
+  };
+  if (typeof options.provider === "string") globals.provider = options.provider as ProviderName;
+  return globals;
+}
+
+/** Global flags found by scanning argv, for errors raised before commander has parsed anything. */
+function sniffGlobals(argv: readonly string[]): GlobalOptions {
+  const until = argv.indexOf("--");
+  const flags = new Set(until === -1 ? argv : argv.slice(0, until));
+  return {
+    json: flags.has("--json"),
+    quiet: flags.has("--quiet") || flags.has("-q"),
+    verbose: flags.has("--verbose"),
+    color: !flags.has("--no-color"),
+    emulator: flags.has("--emulator"),
+  };
+}
+
+function examplesText(examples: readonly string[]): string {
+  return `\nExamples:\n${examples.map((example) => `  $ ${example}`).join("\n")}\n`;
+}
+
+function addCommand(
+  parent: Command,
+  spec: CommandSpec,
+  path: readonly string[],
+  inheritedLoad: CommandSpec["load"],
+  io: CliIO,
+  state: RunState,
+  scrubber: Scrubber,
+): void {
+  const command = parent.command(spec.name).description(spec.summary).summary(spec.summary);
+  for (const argument of spec.arguments ?? []) {
+    const arg = new Argument(argument.name, argument.description);
+    if (argument.choices) arg.choices(argument.choices);
+    command.addArgument(arg);
+  }
+  for (const optionSpec of spec.options ?? []) {
+    const option = new Option(optionSpec.flags, optionSpec.description);
+    if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
+    if (optionSpec.choices) option.choices(optionSpec.choices);
+    if (optionSpec.parse) option.argParser(optionSpec.parse);
+    command.addOption(option);
+  }
+  if (spec.examples?.length) command.addHelpText("after", examplesText(spec.examples));
+
+  const commandPath = [...path, spec.name];
+  const load = spec.load ?? inheritedLoad;
+  if (spec.subcommands?.length) {
+    for (const sub of spec.subcommands) addCommand(command, sub, commandPath, load, io, state, scrubber);
+    return;
+  }
+  if (!load) throw new Error(`jimeng: command "${commandPath.join(" ")}" has no module`);
+  command.action(async (...raw: unknown[]) => {
+    const self = raw[raw.length - 1] as Command;
+    const globals = globalsOf(self.optsWithGlobals());
+    const output = new Output(io, globals, { scrubber });
+    state.output = output;
+    const module: CommandModule = await load();
+    const interrupt = interruption(io, spec.interruptible === true);
+    try {
+      state.code = await module.run(
+        { io, env: io.env, globals, output, signal: interrupt.signal },
+        {
+          path: commandPath,
+          args: self.processedArgs as (string | string[] | undefined)[],
+          options: self.opts(),
+        },
+      );
+    } finally {
+      interrupt.dispose();
+    }
+  });
+}
 
 /** Builds a fresh program per call, so that `main` can run many times in one process (tests). */
-function buildProgram(io: CliIO): Command {
+function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
   const program = new Command("jimeng")
     .description("Generate images and videos with Volcengine Jimeng (即梦 / Dreamina / Seedream).")
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
+    .option("--json", "print one JSON document on stdout (human messages go to stderr)")
+    .option("-q, --quiet", "print only errors, warnings and results")
+    .option("--verbose", "print more detail (request ids, retries, causes)")
+    .option("--no-color", "never use colours (NO_COLOR works too)")
+    .addOption(
+      new Option("--provider <name>", "the provider to use (default: picked from your credentials)").choices([
+        "visual",
+        "session",
+      ]),
+    )
+    .option("--emulator", "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      writeOut: (text) => io.stdout.write(scrubber.scrub(text)),
+      writeErr: (text) => io.stderr.write(scrubber.scrub(text)),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", PROGRAM_HELP);
+  for (const spec of COMMANDS) addCommand(program, spec, [], undefined, io, state, scrubber);
   return program;
+}
+
+function usageDocument(error: CommanderError): string {
+  const message = error.message.replace(/^error: /, "");
+  return `${JSON.stringify({ error: { name: "UsageError", code: error.code, message } })}\n`;
 }
 
 /** Runs the CLI with `argv` (without node and script) and resolves with the exit code. Never exits. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  const program = buildProgram(io);
+  const scrubber = new Scrubber();
+  scrubber.add(io.env.VOLC_SECRETKEY, io.env.VOLC_SESSION_TOKEN, io.env.JIMENG_SESSION_ID);
+  const state: RunState = { code: EXIT.ok };
+  const program = buildProgram(io, state, scrubber);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.ok;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
-    if (argv.length === 0) program.outputHelp();
-    return EXIT.ok;
+    return state.code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (
-        error.code === "commander.helpDisplayed" ||
-        error.code === "commander.version" ||
-        error.code === "commander.help"
-      ) {
-        return EXIT.ok;
-      }
+      if (error.code === "commander.version" || error.code === "commander.helpDisplayed") return EXIT.ok;
+      // `jimeng help` exits 0; help shown because a subcommand is missing is a usage error.
+      if (error.code === "commander.help") return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (sniffGlobals(argv).json) io.stdout.write(scrubber.scrub(usageDocument(error)));
       return EXIT.usage;
     }
-    io.stderr.write(`jimeng: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT.failed;
+    const output = state.output ?? new Output(io, sniffGlobals(argv), { scrubber });
+    output.error(error);
+    return exitCodeFor(error);
   }
 }

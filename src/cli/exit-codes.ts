@@ -1,0 +1,44 @@
+/**
+ * The CLI's exit codes (contract: 0 ok, 1 generation failed, 2 usage/validation, 3 auth/config, 4 timeout,
+ * 130 interrupted) and the one function that maps an error to its code.
+ */
+import { AbortError, AuthError, JimengError, TimeoutError, ValidationError } from "../errors.js";
+
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  auth: 3,
+  timeout: 4,
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Error codes (of a plain JimengError) that mean "configuration is missing or wrong". */
+export const CONFIG_ERROR_CODE = "CONFIG_ERROR";
+
+/**
+ * The CLI's configuration is missing or wrong: no credentials, an unreadable config file, a bad environment
+ * value. Exit code 3. Lives in the CLI because the SDK itself never reads configuration.
+ */
+export class ConfigError extends JimengError {
+  override name = "ConfigError";
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { code: CONFIG_ERROR_CODE, ...options });
+  }
+}
+
+/**
+ * The exit code for an error thrown by a command. API, network, content-policy and credit failures, and anything
+ * unrecognised, are a failed run (1).
+ */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof ValidationError) return EXIT.usage;
+  if (error instanceof AuthError) return EXIT.auth;
+  if (error instanceof JimengError && error.code === CONFIG_ERROR_CODE) return EXIT.auth;
+  if (error instanceof TimeoutError) return EXIT.timeout;
+  if (error instanceof AbortError) return EXIT.interrupted;
+  return EXIT.failed;
+}

@@ -1,0 +1,391 @@
+/**
+ * Everything the CLI prints goes through here. One place decides the mode (`--json` documents on stdout,
+ * spinners on a TTY, plain lines otherwise, colours when allowed), and every byte passes a scrubber that
+ * removes known secrets before it reaches a stream.
+ */
+import type { Ora } from "ora";
+import { type ErrorJSON, JimengError, ValidationError } from "../errors.js";
+import { redactSecrets } from "../http/redact.js";
+import type { CliIO, CliStream } from "./io.js";
+
+export interface OutputOptions {
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** false with `--no-color`. */
+  color?: boolean;
+}
+
+export interface OutputMode {
+  /** One JSON document on stdout; human text on stderr. */
+  json: boolean;
+  /** Only errors, warnings and the result itself. */
+  quiet: boolean;
+  verbose: boolean;
+  /** Spinners (stderr is a TTY, not CI, not a dumb terminal, not quiet). */
+  interactive: boolean;
+  color: { stdout: boolean; stderr: boolean };
+}
+
+function flagSet(value: string | undefined): boolean {
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+/** True when the environment says we run under CI (`CI=true`, `CI=1`, …; `CI=false` does not count). */
+export function isCI(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && env.CI !== "0" && env.CI.toLowerCase() !== "false";
+}
+
+function streamColor(stream: CliStream, options: OutputOptions, env: NodeJS.ProcessEnv): boolean {
+  if (options.color === false) return false;
+  // https://no-color.org: any non-empty value disables colour.
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.FORCE_COLOR !== undefined) return flagSet(env.FORCE_COLOR);
+  return stream.isTTY === true && env.TERM !== "dumb";
+}
+
+/** Pure: how the CLI prints, given the global flags and the streams it writes to. */
+export function decideOutputMode(options: OutputOptions, io: CliIO): OutputMode {
+  const quiet = options.quiet === true;
+  return {
+    json: options.json === true,
+    quiet,
+    verbose: options.verbose === true && !quiet,
+    interactive: io.stderr.isTTY === true && !isCI(io.env) && io.env.TERM !== "dumb" && !quiet,
+    color: {
+      stdout: streamColor(io.stdout, options, io.env),
+      stderr: streamColor(io.stderr, options, io.env),
+    },
+  };
+}
+
+/** Remembers secrets and removes them from text. The last line of defence, not the first. */
+export class Scrubber {
+  readonly #secrets = new Set<string>();
+
+  /**
+   * Registers secrets. A comma-separated list (several session ids) registers each item too, and a
+   * `proxyURL@sessionid` token also its bare id.
+   */
+  add(...secrets: readonly (string | undefined)[]): void {
+    for (const secret of secrets) {
+      if (!secret) continue;
+      this.#secrets.add(secret);
+      for (const item of secret.split(",")) {
+        const part = item.trim();
+        if (part === "") continue;
+        this.#secrets.add(part);
+        const at = part.lastIndexOf("@");
+        if (at >= 0) this.#secrets.add(part.slice(at + 1));
+      }
+    }
+  }
+
+  scrub(text: string): string {
+    if (this.#secrets.size === 0) return text;
+    // Longest first, so that a secret containing another is removed whole.
+    return redactSecrets(
+      text,
+      [...this.#secrets].sort((a, b) => b.length - a.length),
+    );
+  }
+}
+
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  cyan(text: string): string;
+}
+
+function ansi(open: number, close: number, enabled: boolean): (text: string) => string {
+  return enabled ? (text) => `\u001b[${open}m${text}\u001b[${close}m` : (text) => text;
+}
+
+export function createStyle(enabled: boolean): Style {
+  return {
+    bold: ansi(1, 22, enabled),
+    dim: ansi(2, 22, enabled),
+    red: ansi(31, 39, enabled),
+    green: ansi(32, 39, enabled),
+    yellow: ansi(33, 39, enabled),
+    cyan: ansi(36, 39, enabled),
+  };
+}
+
+/** Phases of a long operation: an ora spinner on a TTY, plain lines on stderr otherwise. */
+export interface Progress {
+  /** The current phase ("submitting", "waiting 12s"); replaces the previous one. */
+  phase(text: string): void;
+  /** Ends the current phase (if any) with a success line. */
+  succeed(text: string): void;
+  /** Ends the current phase (if any) with a failure line. Shown even with --quiet. */
+  fail(text: string): void;
+  /** A line that does not end the phase. */
+  info(text: string): void;
+  /** Stops a running spinner without a line. */
+  stop(): void;
+}
+
+type OraFactory = (options: import("ora").Options) => Ora;
+
+class SpinnerProgress implements Progress {
+  #state: "idle" | "loading" | "spinning" = "idle";
+  #text = "";
+  #spinner: Ora | undefined;
+  #factory: OraFactory | undefined;
+
+  constructor(
+    private readonly out: Output,
+    private readonly load: () => Promise<OraFactory>,
+  ) {}
+
+  phase(text: string): void {
+    this.#text = this.out.scrub(text);
+    if (this.#state === "spinning" && this.#spinner) {
+      this.#spinner.text = this.#text;
+      return;
+    }
+    if (this.#factory) {
+      this.#start(this.#factory);
+      return;
+    }
+    if (this.#state === "loading") return;
+    this.#state = "loading";
+    this.load().then(
+      (factory) => {
+        this.#factory = factory;
+        if (this.#state === "loading") this.#start(factory);
+      },
+      () => {
+        // No spinner after all: show the phase as a plain line.
+        if (this.#state === "loading") {
+          this.#state = "idle";
+          this.out.stderrLine(`${this.out.errStyle.cyan("•")} ${this.#text}`);
+        }
+      },
+    );
+  }
+
+  #start(factory: OraFactory): void {
+    this.#spinner = factory({
+      text: this.#text,
+      stream: this.out.io.stderr,
+      isEnabled: true,
+      discardStdin: false,
+      color: this.out.mode.color.stderr ? "cyan" : false,
+    }).start();
+    this.#state = "spinning";
+  }
+
+  #end(symbol: string, text: string): void {
+    const line = this.out.scrub(text);
+    if (this.#state === "spinning" && this.#spinner) {
+      this.#spinner.stopAndPersist({ symbol, text: line });
+    } else {
+      this.out.stderrLine(`${symbol} ${line}`);
+    }
+    this.#spinner = undefined;
+    this.#state = "idle";
+  }
+
+  succeed(text: string): void {
+    this.#end(this.out.errStyle.green("✔"), text);
+  }
+
+  fail(text: string): void {
+    this.#end(this.out.errStyle.red("✖"), text);
+  }
+
+  info(text: string): void {
+    const line = `${this.out.errStyle.cyan("ℹ")} ${this.out.scrub(text)}`;
+    if (this.#state === "spinning" && this.#spinner) {
+      this.#spinner.clear();
+      this.out.stderrLine(line);
+      this.#spinner.render();
+    } else {
+      this.out.stderrLine(line);
+    }
+  }
+
+  stop(): void {
+    this.#spinner?.stop();
+    this.#spinner = undefined;
+    this.#state = "idle";
+  }
+}
+
+class LineProgress implements Progress {
+  constructor(private readonly out: Output) {}
+
+  phase(text: string): void {
+    if (!this.out.mode.quiet) this.out.stderrLine(`${this.out.errStyle.cyan("•")} ${text}`);
+  }
+
+  succeed(text: string): void {
+    if (!this.out.mode.quiet) this.out.stderrLine(`${this.out.errStyle.green("✔")} ${text}`);
+  }
+
+  fail(text: string): void {
+    this.out.stderrLine(`${this.out.errStyle.red("✖")} ${text}`);
+  }
+
+  info(text: string): void {
+    if (!this.out.mode.quiet) this.out.stderrLine(`${this.out.errStyle.cyan("ℹ")} ${text}`);
+  }
+
+  stop(): void {}
+}
+
+/** The `--json` document for a failed command. */
+export interface ErrorDocument {
+  error: ErrorJSON;
+}
+
+export function errorDocument(error: unknown): ErrorDocument {
+  if (error instanceof JimengError) return { error: error.toJSON() };
+  const message = error instanceof Error ? error.message : String(error);
+  return { error: { name: "Error", code: "UNEXPECTED", message } };
+}
+
+export interface OutputDeps {
+  /** How to load ora; injectable for tests. Defaults to a dynamic import, so only TTY runs pay for it. */
+  loadOra?: () => Promise<OraFactory>;
+  scrubber?: Scrubber;
+}
+
+async function importOra(): Promise<OraFactory> {
+  const module = await import("ora");
+  return module.default;
+}
+
+export class Output {
+  readonly mode: OutputMode;
+  readonly secrets: Scrubber;
+  /** Colours for text written to stdout / stderr (each stream decides for itself). */
+  readonly style: Style;
+  readonly errStyle: Style;
+  readonly progress: Progress;
+  #documentWritten = false;
+
+  constructor(
+    readonly io: CliIO,
+    options: OutputOptions | OutputMode,
+    deps: OutputDeps = {},
+  ) {
+    this.mode = "interactive" in options ? options : decideOutputMode(options, io);
+    this.secrets = deps.scrubber ?? new Scrubber();
+    this.style = createStyle(this.mode.color.stdout);
+    this.errStyle = createStyle(this.mode.color.stderr);
+    this.progress = this.mode.interactive
+      ? new SpinnerProgress(this, deps.loadOra ?? importOra)
+      : new LineProgress(this);
+  }
+
+  scrub(text: string): string {
+    return this.secrets.scrub(text);
+  }
+
+  /** True once the `--json` document has been written. */
+  get documentWritten(): boolean {
+    return this.#documentWritten;
+  }
+
+  /** Raw, scrubbed write to stdout. */
+  stdout(text: string): void {
+    this.io.stdout.write(this.scrub(text));
+  }
+
+  /** Raw, scrubbed write to stderr. */
+  stderr(text: string): void {
+    this.io.stderr.write(this.scrub(text));
+  }
+
+  stderrLine(text: string): void {
+    this.stderr(`${text}\n`);
+  }
+
+  /** The command's human result on stdout (tables, paths, values). Ignored in `--json` mode. */
+  print(text: string): void {
+    if (this.mode.json) return;
+    this.stdout(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /**
+   * Writes the one `--json` document: indented for a person at a terminal, one line for a pipe (so a script
+   * can read it line by line from a long-running command). A second call is a bug and throws.
+   */
+  json(document: unknown): void {
+    if (this.#documentWritten) throw new Error("jimeng: the --json document was already written");
+    this.#documentWritten = true;
+    this.stdout(`${JSON.stringify(document, null, this.io.stdout.isTTY ? 2 : undefined)}\n`);
+  }
+
+  /** The command's result: `document` with `--json`, else the human text. */
+  result(document: unknown, human: () => string): void {
+    if (this.mode.json) this.json(document);
+    else this.print(human());
+  }
+
+  /** Non-essential information on stderr (silenced by --quiet). */
+  info(text: string): void {
+    if (!this.mode.quiet) this.stderrLine(text);
+  }
+
+  /** Detail only with --verbose. */
+  verbose(text: string): void {
+    if (this.mode.verbose) this.stderrLine(this.errStyle.dim(text));
+  }
+
+  /** Something the user should know even with --quiet. */
+  warn(text: string): void {
+    this.stderrLine(`${this.errStyle.yellow("warning:")} ${text}`);
+  }
+
+  /**
+   * Reports a failure: what happened, the provider's code and request id, and what to do next. With --json it
+   * is also the stdout document, unless the command already wrote one (which then carries the error).
+   */
+  error(error: unknown): void {
+    this.progress.stop();
+    this.stderr(formatError(error, this.errStyle, this.mode.verbose));
+    if (this.mode.json && !this.#documentWritten) this.json(errorDocument(error));
+  }
+}
+
+/** The human text of an error, ending with a newline. */
+export function formatError(error: unknown, style: Style, verbose = false): string {
+  const lines: string[] = [];
+  if (error instanceof ValidationError && error.issues.length > 1) {
+    lines.push(`${style.red("error:")} invalid input`);
+    for (const issue of error.issues) {
+      lines.push(`  ${issue.path ? `${style.bold(issue.path)}: ` : ""}${issue.message}`);
+    }
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    lines.push(`${style.red("error:")} ${message}`);
+  }
+  if (error instanceof JimengError) {
+    const json = error.toJSON();
+    const facts: string[] = [];
+    if (json.provider) facts.push(`provider ${json.provider}`);
+    if (json.httpStatus !== undefined) facts.push(`HTTP ${json.httpStatus}`);
+    if (!(error instanceof ValidationError)) facts.push(`code ${json.code}`);
+    if (json.requestId) facts.push(`request id ${json.requestId}`);
+    if (json.taskId) facts.push(`task ${json.taskId}`);
+    if (json.lastStatus) facts.push(`last status ${json.lastStatus}`);
+    if (facts.length > 0) lines.push(style.dim(`  ${facts.join(" · ")}`));
+    if (error.hint) lines.push(`  ${style.cyan("hint:")} ${error.hint}`);
+  }
+  if (verbose && error instanceof Error) {
+    let cause: unknown = error.cause;
+    while (cause !== undefined) {
+      lines.push(style.dim(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`));
+      cause = cause instanceof Error ? cause.cause : undefined;
+    }
+    if (error.stack && !(error instanceof JimengError)) lines.push(style.dim(error.stack));
+  }
+  return `${lines.join("\n")}\n`;
+}
