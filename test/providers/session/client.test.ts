@@ -9,13 +9,14 @@ import {
   AuthError,
   ContentPolicyError,
   InsufficientCreditsError,
+  type JimengError,
   RateLimitError,
   TimeoutError,
   ValidationError,
 } from "../../../src/errors.js";
 import type { DebugEvent, RetryEvent } from "../../../src/http/transport.js";
 import { SessionClient, type SessionClientOptions } from "../../../src/providers/session/client.js";
-import { rejectionOf } from "../../helpers/http-server.js";
+import { rejectionOf, sendJson, startServer } from "../../helpers/http-server.js";
 
 const PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001", "hex");
 const SESSIONS = "good-one,good-two,us-good-three,hk-good-four,secret-good-five";
@@ -297,7 +298,13 @@ describe("SessionClient sessions", () => {
     const { client, debug, retries } = await setup({ sessionId: `expired-secret-xyz,${secret}` });
     await client.submit("image", { prompt: "p" });
     const error = await rejectionOf(client.submit("image", { prompt: "p [reject:-2002]" }));
-    const printed = JSON.stringify([debug, retries, error.toJSON(), error.message, error.hint]);
+    const printed = JSON.stringify([
+      debug,
+      retries,
+      (error as unknown as JimengError).toJSON(),
+      error.message,
+      error.hint,
+    ]);
     expect(printed).not.toContain(secret);
     expect(printed).not.toContain("expired-secret-xyz");
     expect(printed).toContain("[redacted]");
@@ -346,5 +353,30 @@ describe("SessionClient token routes", () => {
     expect(points[1]).toMatchObject({ session: "session #2 (cn)", error: expect.stringMatching(/expired/) });
     expect(JSON.stringify(points)).not.toContain("good-one");
     expect(requestsTo(debug, "/token/points")).toBe(2);
+  });
+});
+
+describe("SessionClient against a server without the async extension", () => {
+  it("says the server has no async routes instead of returning a bogus id", async () => {
+    const server = await startServer((req, res) =>
+      sendJson(res, 200, {
+        code: -1000,
+        message: `[请求有误]: 请检查API文档确认正确的请求路径，当前请求为 ${req.method} -> ${req.url} 请纠正`,
+        data: null,
+      }),
+    );
+    const client = new SessionClient({ sessionId: "plain-server", endpoint: server.url });
+    clients.push(client);
+    try {
+      await expect(client.submit("image", { prompt: "p" })).rejects.toThrow(/no async submit routes/);
+      await expect(client.query("123")).rejects.toThrow(/no async query routes/);
+      expect(server.requests.map((r) => r.url)).toEqual([
+        "/v1/async/images/generations",
+        "/v1/async/images/tasks/123",
+        "/v1/async/tasks/123",
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });
