@@ -56,7 +56,7 @@ describe("signing-key cache", () => {
   it("returns the derived key and keeps at most maxEntries keys", () => {
     const cache = new SigningKeyCache(2);
     const key = cache.get(SECRET, "20260101", "cn-north-1", "cv");
-    expect(key.equals(deriveSigningKey(SECRET, "20260101", "cn-north-1", "cv"))).toBe(true);
+    expect(key.bytes.equals(deriveSigningKey(SECRET, "20260101", "cn-north-1", "cv"))).toBe(true);
     cache.get(SECRET, "20260102", "cn-north-1", "cv");
     cache.get(SECRET, "20260103", "cn-north-1", "cv");
     expect(cache.size).toBe(2);
@@ -72,7 +72,7 @@ describe("signing-key cache", () => {
     const cache = new SigningKeyCache();
     const a = cache.get("secret-a", "20260101", "cn-north-1", "cv");
     const b = cache.get("secret-b", "20260101", "cn-north-1", "cv");
-    expect(a.equals(b)).toBe(false);
+    expect(a.bytes.equals(b.bytes)).toBe(false);
   });
 });
 
