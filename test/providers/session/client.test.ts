@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../../src/emulator/server.js";
 import { sessionRoutes } from "../../../src/emulator/session-routes.js";
 import {
+  AbortError,
   ApiError,
   AuthError,
   ContentPolicyError,
@@ -133,6 +134,19 @@ describe("SessionClient blocking routes", () => {
     const { client } = await setup({}, { clock: Date.now, durations: { image: 10_000 } });
     const error = await rejectionOf(client.images.generate({ prompt: "slow" }, { timeout: 100 }));
     expect(error).toBeInstanceOf(TimeoutError);
+  });
+
+  it("stops waiting on a blocking route when the caller aborts", async () => {
+    const controller = new AbortController();
+    const { client } = await setup(
+      // Abort once the request is on its way (the transport's own signal exists from the next tick on).
+      { onDebug: (event) => event.type === "request" && setImmediate(() => controller.abort()) },
+      { clock: Date.now, durations: { image: 60_000 } },
+    );
+    const error = await rejectionOf(
+      client.images.generate({ prompt: "slow" }, { signal: controller.signal }),
+    );
+    expect(error).toBeInstanceOf(AbortError);
   });
 
   it("maps a failed generation with fail_code 2038 to ContentPolicyError and 1017 to ApiError with a hint", async () => {
