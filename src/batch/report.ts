@@ -1,0 +1,89 @@
+/**
+ * The batch report (`<out>/report.json`, and `jimeng batch --json` on stdout), built from the jobs and the
+ * journal's latest state. Pure.
+ */
+import type { TaskState } from "../providers/types.js";
+import type { BatchJob } from "./job.js";
+import type { JournalError, JournalFileEntry, JournalState } from "./journal.js";
+
+export interface BatchReportJob {
+  id: string;
+  /**
+   * `succeeded`; `failed` / `expired` / `cancelled` for a job that ended badly; `running` for a job submitted
+   * but not finished (an interrupted run); `queued` for a job never submitted (or whose submit is uncertain).
+   */
+  status: TaskState;
+  taskId: string | null;
+  files: JournalFileEntry[];
+  error?: JournalError;
+}
+
+export interface BatchReport {
+  total: number;
+  succeeded: number;
+  /** Jobs that ended `failed`, `expired` or `cancelled`. */
+  failed: number;
+  /** True when the run was stopped (abort, Ctrl-C) before every job finished. */
+  interrupted: boolean;
+  jobs: BatchReportJob[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface BuildReportInput {
+  jobs: readonly Pick<BatchJob, "id" | "hash">[];
+  state: JournalState;
+  startedAt: Date | string;
+  finishedAt: Date | string;
+  interrupted?: boolean;
+}
+
+/**
+ * One entry per job, in job order. A journal entry recorded for an older version of a job (another hash)
+ * does not count: the job is reported as not yet run.
+ */
+export function buildReport(input: BuildReportInput): BatchReport {
+  let succeeded = 0;
+  let failed = 0;
+  const jobs = input.jobs.map((job): BatchReportJob => {
+    const entry = input.state.get(job.id);
+    const current = entry !== undefined && entry.hash === job.hash ? entry : undefined;
+    const out: BatchReportJob = {
+      id: job.id,
+      status: "queued",
+      taskId: current?.ref?.taskId ?? null,
+      files: [],
+    };
+    switch (current?.status) {
+      case "succeeded":
+        succeeded++;
+        out.status = "succeeded";
+        out.files = current.files ?? [];
+        break;
+      case "failed":
+        failed++;
+        out.status = current.taskStatus ?? "failed";
+        if (current.error !== undefined) out.error = current.error;
+        break;
+      case "submitted":
+        out.status = "running";
+        break;
+      default:
+        break;
+    }
+    return out;
+  });
+  return {
+    total: jobs.length,
+    succeeded,
+    failed,
+    interrupted: input.interrupted ?? false,
+    jobs,
+    startedAt: iso(input.startedAt),
+    finishedAt: iso(input.finishedAt),
+  };
+}
+
+function iso(value: Date | string): string {
+  return typeof value === "string" ? value : value.toISOString();
+}
