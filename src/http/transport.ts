@@ -319,7 +319,9 @@ function combineSignals(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DeadlineReached()), timeoutMs);
   const onAbort = () => controller.abort(user?.reason);
-  user?.addEventListener("abort", onAbort, { once: true });
+  // A signal can fire between our last check and here (inside a prepare or debug hook).
+  if (user?.aborted) controller.abort(user.reason);
+  else user?.addEventListener("abort", onAbort, { once: true });
   return {
     signal: controller.signal,
     dispose: () => {

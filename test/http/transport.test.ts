@@ -303,3 +303,29 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   return port;
 }
+
+describe("HttpTransport abort races", () => {
+  it("rejects at once when the signal fires inside the prepare hook", async () => {
+    const s = await startServer(() => {
+      /* never answers */
+    });
+    const t = new HttpTransport();
+    const controller = new AbortController();
+    const started = Date.now();
+    await expect(
+      t.request({
+        method: "POST",
+        url: s.url,
+        json: {},
+        safe: true,
+        timeoutMs: 10_000,
+        signal: controller.signal,
+        prepare: () => controller.abort(),
+        interpret: () => ({ ok: true, value: 1 }),
+      }),
+    ).rejects.toBeInstanceOf(AbortError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await t.close();
+    await s.close();
+  });
+});
