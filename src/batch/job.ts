@@ -6,7 +6,7 @@ import { hash } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
 import type { ProviderName } from "../errors.js";
-import { generationRequestSchema } from "../providers/request.js";
+import { type GenerationRequest, generationRequestSchema } from "../providers/request.js";
 import type { TaskKind } from "../providers/types.js";
 
 /** Longest prompt a batch job may carry, in characters. Models may allow less (checked by `validateJob`). */
@@ -147,6 +147,12 @@ function dropUndefined<T extends object>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const key in value) if (value[key] !== undefined) out[key] = value[key];
   return out as T;
+}
+
+/** The generation request a job stands for (what `Jimeng.submit` takes): the job minus id, name, provider, source and hash. */
+export function toGenerationRequest(job: BatchJob): GenerationRequest {
+  const { id: _id, name: _name, provider: _provider, source: _source, hash: _hash, ...request } = job;
+  return request;
 }
 
 /** The known name closest to `word` (edit distance), when it is close enough to be a likely typo. */

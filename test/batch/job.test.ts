@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { validateJobs } from "../../src/batch/files.js";
-import { closestName } from "../../src/batch/job.js";
+import { closestName, toGenerationRequest } from "../../src/batch/job.js";
 
 async function hashOf(job: Record<string, unknown>): Promise<string> {
   const result = await validateJobs([job]);
@@ -48,5 +48,19 @@ describe("closestName", () => {
     expect(closestName("promt", ["prompt", "ratio"])).toBe("prompt");
     expect(closestName("Ratio", ["prompt", "ratio"])).toBe("ratio");
     expect(closestName("colour", ["prompt", "ratio"])).toBeUndefined();
+  });
+});
+
+describe("toGenerationRequest", () => {
+  it("keeps what the provider needs and drops the batch's own bookkeeping", async () => {
+    const result = await validateJobs([
+      { id: "a", name: "{id}", provider: "visual", prompt: "p", ratio: "1:1", images: ["https://x/y.png"] },
+    ]);
+    expect(toGenerationRequest(result.jobs[0]!)).toEqual({
+      kind: "generate",
+      prompt: "p",
+      ratio: "1:1",
+      images: ["https://x/y.png"],
+    });
   });
 });
