@@ -3,8 +3,9 @@
  * resolver that applies the contract's precedence — flag > environment > config store > default — and picks
  * the provider. The only module that reads credentials from the environment.
  */
-import { chmodSync, existsSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { type ProviderName, ValidationError } from "../errors.js";
 import { maskSecret } from "../http/redact.js";
@@ -132,13 +133,33 @@ export interface ConfigStore {
   readonly path: string;
   /** The stored values; unknown keys in the file are ignored. */
   read(): ConfigValues;
-  set<K extends ConfigKey>(key: K, value: NonNullable<ConfigValues[K]>): void;
+  set<K extends ConfigKey>(key: K, value: NonNullable<ConfigValues[K]>): Promise<void>;
   /** Removes `key`; false when it was not set. */
-  unset(key: ConfigKey): boolean;
+  unset(key: ConfigKey): Promise<boolean>;
 }
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
+const PROJECT = "jimeng";
+/** conf's default `projectSuffix`: its folder is `jimeng-nodejs`. */
+const PROJECT_FOLDER = `${PROJECT}-nodejs`;
+
+/**
+ * The config file's path, exactly as conf computes it (`JIMENG_CONFIG_DIR`, else env-paths' config folder for
+ * "jimeng"), without loading conf: reading settings is on every command's path, and conf with its JSON-schema
+ * validator costs more to import than everything else the CLI loads. A test checks this against conf.
+ */
+export function configFilePath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  const override = env[ENV_NAMES.configDir]?.trim();
+  if (override) return resolve(override, "config.json");
+  const home = homedir();
+  let folder: string;
+  if (platform === "darwin") folder = join(home, "Library", "Preferences", PROJECT_FOLDER);
+  else if (platform === "win32") {
+    folder = join(env.APPDATA || join(home, "AppData", "Roaming"), PROJECT_FOLDER, "Config");
+  } else folder = join(env.XDG_CONFIG_HOME || join(home, ".config"), PROJECT_FOLDER);
+  return resolve(folder, "config.json");
+}
 
 /** Tightens the config folder to 0700 and the file to 0600 (conf creates the folder with the umask's mode). */
 function tightenModes(file: string): void {
@@ -156,49 +177,62 @@ function unreadable(path: string, cause: unknown): ConfigError {
   });
 }
 
-/**
- * Opens the config store: `JIMENG_CONFIG_DIR` when set, else conf's platform folder for "jimeng". Loads conf
- * (and its JSON-schema validator) lazily, so only commands that need configuration pay for it.
- */
-export async function openConfigStore(env: NodeJS.ProcessEnv): Promise<ConfigStore> {
-  const { default: Conf } = await import("conf");
-  const cwd = env[ENV_NAMES.configDir]?.trim() || undefined;
-  let conf: InstanceType<typeof Conf<Record<string, unknown>>>;
+/** The stored values, read straight from the file (no conf): {} when there is no file yet. */
+export function readConfigFile(path: string): ConfigValues {
+  let raw: unknown;
   try {
-    conf = new Conf<Record<string, unknown>>({
-      projectName: "jimeng",
-      ...(cwd ? { cwd } : {}),
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+    throw unreadable(path, error);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw unreadable(path, new Error("it does not hold a JSON object"));
+  }
+  const result = configSchema.partial().safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    throw new ConfigError(`the config file ${path} has an invalid ${key}: ${issue?.message}`, {
+      hint: `set it again with \`jimeng config set ${key} <value>\`, or remove it with \`jimeng config unset ${key}\``,
+    });
+  }
+  return result.data;
+}
+
+type ConfInstance = InstanceType<typeof import("conf").default<Record<string, unknown>>>;
+
+/** conf, loaded and opened only to write. */
+async function openConf(path: string): Promise<ConfInstance> {
+  const { default: Conf } = await import("conf");
+  try {
+    return new Conf<Record<string, unknown>>({
+      projectName: PROJECT,
+      cwd: dirname(path),
       configFileMode: FILE_MODE,
       accessPropertiesByDotNotation: false,
     });
   } catch (error) {
-    throw unreadable(cwd ?? "the jimeng config folder", error);
+    throw unreadable(path, error);
   }
-  const path = conf.path;
+}
+
+/**
+ * The config store: `JIMENG_CONFIG_DIR` when set, else conf's platform folder for "jimeng". Reads go straight
+ * to the file; writes go through conf (atomic writes, mode 0600), after which the folder is tightened to 0700.
+ */
+export function openConfigStore(env: NodeJS.ProcessEnv): ConfigStore {
+  const path = configFilePath(env);
   return {
     path,
-    read() {
-      let raw: Record<string, unknown>;
-      try {
-        raw = conf.store;
-      } catch (error) {
-        throw unreadable(path, error);
-      }
-      const result = configSchema.partial().safeParse(raw);
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const key = String(issue?.path[0] ?? "");
-        throw new ConfigError(`the config file ${path} has an invalid ${key}: ${issue?.message}`, {
-          hint: `set it again with \`jimeng config set ${key} <value>\`, or remove it with \`jimeng config unset ${key}\``,
-        });
-      }
-      return result.data;
-    },
-    set(key, value) {
+    read: () => readConfigFile(path),
+    async set(key, value) {
+      const conf = await openConf(path);
       conf.set(key, value);
       tightenModes(path);
     },
-    unset(key) {
+    async unset(key) {
+      const conf = await openConf(path);
       const had = conf.has(key);
       if (had) conf.delete(key);
       tightenModes(path);

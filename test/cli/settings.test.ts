@@ -1,5 +1,14 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS, providerConfig, resolveSettings, secretsOf, withEmulator } from "../../src/cli/config.js";
+import {
+  configFilePath,
+  DEFAULTS,
+  providerConfig,
+  resolveSettings,
+  secretsOf,
+  withEmulator,
+} from "../../src/cli/config.js";
 import { ConfigError, exitCodeFor } from "../../src/cli/exit-codes.js";
 import { ValidationError } from "../../src/errors.js";
 
@@ -194,5 +203,23 @@ describe("secretsOf", () => {
       store: PAIR,
     });
     expect(secretsOf(settings).sort()).toEqual(["sid-a,sid-b", "store-secret-key", "sts-token"]);
+  });
+});
+
+describe("configFilePath", () => {
+  it("is the file conf itself uses, by default and with JIMENG_CONFIG_DIR", async () => {
+    const { default: Conf } = await import("conf");
+    expect(configFilePath(process.env)).toBe(new Conf({ projectName: "jimeng" }).path);
+    const env = { JIMENG_CONFIG_DIR: "relative/dir" };
+    expect(configFilePath(env)).toBe(new Conf({ projectName: "jimeng", cwd: "relative/dir" }).path);
+  });
+
+  it("follows each platform's convention", () => {
+    const home = homedir();
+    expect(configFilePath({ XDG_CONFIG_HOME: "/xdg" }, "linux")).toBe("/xdg/jimeng-nodejs/config.json");
+    expect(configFilePath({}, "linux")).toBe(join(home, ".config", "jimeng-nodejs", "config.json"));
+    expect(configFilePath({}, "darwin")).toBe(
+      join(home, "Library", "Preferences", "jimeng-nodejs", "config.json"),
+    );
   });
 });

@@ -104,7 +104,7 @@ async function set(context: CommandContext, store: ConfigStore, call: CommandCal
   const raw = await valueFromArgs(context, key, String(call.args[1]));
   if (MASKED_KEYS.has(key)) context.output.secrets.add(raw.trim());
   const value = parseConfigValue(key, raw);
-  store.set(key, value);
+  await store.set(key, value);
   const shown = displayValue(key, value);
   if (context.output.mode.json) context.output.json({ key, value: shown, path: store.path });
   context.output.progress.succeed(`${key} = ${shown} (saved in ${store.path})`);
@@ -122,7 +122,7 @@ async function get(context: CommandContext, store: ConfigStore, call: CommandCal
 
 async function unset(context: CommandContext, store: ConfigStore, call: CommandCall): Promise<number> {
   const key = parseConfigKey(String(call.args[0]));
-  const removed = store.unset(key);
+  const removed = await store.unset(key);
   if (context.output.mode.json) context.output.json({ key, removed, path: store.path });
   if (removed) context.output.progress.succeed(`${key} removed from ${store.path}`);
   else context.output.info(`${key} was not set in ${store.path}`);
@@ -157,7 +157,7 @@ async function list(context: CommandContext, store: ConfigStore): Promise<number
 }
 
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
-  const store = await openConfigStore(context.env);
+  const store = openConfigStore(context.env);
   switch (call.path[1]) {
     case "set":
       return set(context, store, call);
