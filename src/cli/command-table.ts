@@ -78,6 +78,7 @@ export interface CommandSpec {
 
 const loadConfig = () => import("./commands/config.js");
 const loadEmulate = () => import("./commands/emulate.js");
+const loadModels = () => import("./commands/models.js");
 
 const configKeyArgument: ArgumentSpec = {
   name: "<key>",
@@ -85,8 +86,8 @@ const configKeyArgument: ArgumentSpec = {
 };
 
 /**
- * The generation commands (generate, compose, video, submit, result, batch, doctor) and `models` slot in
- * here as further entries once the task engine and the registries land.
+ * The generation commands (generate, compose, video, submit, result, batch, doctor) slot in here as further
+ * entries once the task engine lands.
  */
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -132,6 +133,19 @@ export const COMMANDS: readonly CommandSpec[] = [
         examples: ["jimeng config path", "JIMENG_CONFIG_DIR=./.jimeng jimeng config path"],
       },
     ],
+  },
+  {
+    name: "models",
+    summary: "the models of each provider with what they accept",
+    load: loadModels,
+    options: [
+      {
+        flags: "--kind <kind>",
+        description: "only models for this kind of job",
+        choices: ["generate", "compose", "video"],
+      },
+    ],
+    examples: ["jimeng models", "jimeng models --kind video", "jimeng --provider session models --json"],
   },
   {
     name: "emulate",

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import type { ModelCapability } from "../../src/providers/types.js";
+import { fakeTerminal } from "./helpers.js";
+
+async function run(args: string[]) {
+  const t = fakeTerminal();
+  const code = await main(args, t.io);
+  return { code, out: t.out(), err: t.err() };
+}
+
+describe("jimeng models", () => {
+  it("--json lists every session model's capability record", async () => {
+    const result = await run(["--provider", "session", "models", "--json"]);
+    expect(result.code).toBe(0);
+    const { models } = JSON.parse(result.out) as { models: ModelCapability[] };
+    expect(models.map((model) => model.id)).toEqual(SESSION_MODELS.map((model) => model.id));
+    expect(models[0]).toEqual(JSON.parse(JSON.stringify(SESSION_MODELS[0])));
+  });
+
+  it("--kind keeps only the models for that kind", async () => {
+    const { models } = JSON.parse((await run(["models", "--kind", "video", "--json"])).out) as {
+      models: ModelCapability[];
+    };
+    expect(models.length).toBeGreaterThan(0);
+    expect(models.every((model) => model.kinds.includes("video"))).toBe(true);
+  });
+
+  it("prints a table per provider with each model's id, kinds and aliases, marking defaults", async () => {
+    const result = await run(["models"]);
+    expect(result.out).toContain("session provider\nMODEL");
+    const defaultImage = SESSION_MODELS.find((model) => model.defaultFor?.includes("generate"));
+    expect(result.out).toMatch(
+      new RegExp(`${defaultImage?.id.replace(/\./g, "\\.")} \\*\\s+generate,compose`),
+    );
+    for (const model of SESSION_MODELS) expect(result.out).toContain(model.id);
+  });
+
+  it("rejects an unknown --kind with exit code 2", async () => {
+    expect((await run(["models", "--kind", "audio"])).code).toBe(2);
+  });
+});
