@@ -11,6 +11,12 @@ export interface PollSchedule {
   firstMs: number;
   /** No two polls are closer than this, whatever the elapsed time, jitter or hint. */
   floorMs: number;
+  /**
+   * The shortest interval the schedule itself picks, before jitter (a server hint may go down to the floor).
+   * Early in a task 8 % of the elapsed time is far below the 0.5 s anyone can notice; polling faster than
+   * about once a second there costs polls and buys no perceptible latency.
+   */
+  minIntervalMs: number;
   /** The longest interval the schedule itself picks (a server hint may ask for more, up to `MAX_HINT_MS`). */
   capMs: number;
   /** Interval as a share of the time elapsed since submission. */
@@ -21,6 +27,7 @@ export interface PollSchedule {
 
 /** Never poll faster than this. */
 export const POLL_FLOOR_MS = 500;
+export const MIN_INTERVAL_MS = 1_000;
 /** Server hints above this are cut to it. */
 export const MAX_HINT_MS = 60_000;
 export const IMAGE_CAP_MS = 15_000;
@@ -37,6 +44,7 @@ export function pollSchedule(model: Pick<ModelCapability, "output" | "expectedSe
   return {
     firstMs: Math.max(0, model.expectedSeconds.min * 1000),
     floorMs: POLL_FLOOR_MS,
+    minIntervalMs: MIN_INTERVAL_MS,
     capMs: model.output === "video" ? VIDEO_CAP_MS : IMAGE_CAP_MS,
     fraction: POLL_FRACTION,
     jitter: POLL_JITTER,
@@ -52,10 +60,14 @@ export interface PollState {
   hintMs?: number | undefined;
 }
 
-/** The interval the schedule picks at `elapsedMs`, before jitter: fraction × elapsed, within [floor, cap]. */
+/**
+ * The interval the schedule picks at `elapsedMs`, before jitter: fraction × elapsed, within
+ * [max(floor, minInterval), cap].
+ */
 export function baseInterval(schedule: PollSchedule, elapsedMs: number): number {
-  const cap = Math.max(schedule.floorMs, schedule.capMs);
-  return Math.min(cap, Math.max(schedule.floorMs, schedule.fraction * Math.max(0, elapsedMs)));
+  const low = Math.max(schedule.floorMs, schedule.minIntervalMs);
+  const cap = Math.max(low, schedule.capMs);
+  return Math.min(cap, Math.max(low, schedule.fraction * Math.max(0, elapsedMs)));
 }
 
 /**

@@ -37,7 +37,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 /** A schedule of 1 ms steps, for the tests that use the real timer-based sleep. */
 const TINY = {
   random: () => 0,
-  schedule: { firstMs: 1, floorMs: 1, capMs: 1, fraction: 0, jitter: 0 },
+  schedule: { firstMs: 1, floorMs: 1, minIntervalMs: 1, capMs: 1, fraction: 0, jitter: 0 },
 };
 
 const network = () => new NetworkError("socket hang up", { notSent: false });
