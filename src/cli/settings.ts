@@ -1,0 +1,56 @@
+/**
+ * What every provider-backed command does first: read the config store, resolve settings (flag > env >
+ * config > default), register the secrets with the output scrubber, start the emulator for `--emulator`,
+ * and check the chosen provider's credentials.
+ */
+import type { CommandContext } from "./command-table.js";
+import {
+  openConfigStore,
+  type ProviderConfig,
+  providerConfig,
+  resolveSettings,
+  type SettingFlags,
+  type Settings,
+  secretsOf,
+  withEmulator,
+} from "./config.js";
+
+export interface PreparedProvider {
+  settings: Settings;
+  provider: ProviderConfig;
+  /** The in-process emulator's base URL with `--emulator`. */
+  emulatorUrl?: string;
+  /** Stops the emulator, if one was started. Call it when the command ends. */
+  close(): Promise<void>;
+}
+
+/** Throws ConfigError (exit 3) when the chosen provider has no credentials, ValidationError (2) for bad flags. */
+export async function prepareProvider(
+  context: CommandContext,
+  flags: Omit<SettingFlags, "provider" | "emulator"> = {},
+): Promise<PreparedProvider> {
+  const store = openConfigStore(context.env);
+  let settings = resolveSettings({
+    flags: {
+      ...flags,
+      ...(context.globals.provider ? { provider: context.globals.provider } : {}),
+      emulator: context.globals.emulator,
+    },
+    env: context.env,
+    store: store.read(),
+  });
+  context.output.secrets.add(...secretsOf(settings));
+  if (!settings.emulator) return { settings, provider: providerConfig(settings), close: async () => {} };
+
+  const { startEmulator } = await import("../emulator/server.js");
+  const emulator = await startEmulator();
+  try {
+    settings = withEmulator(settings, emulator);
+    const provider = providerConfig(settings);
+    context.output.verbose(`emulator running on ${emulator.url}`);
+    return { settings, provider, emulatorUrl: emulator.url, close: () => emulator.stop() };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+}
