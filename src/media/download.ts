@@ -1,0 +1,460 @@
+/**
+ * Outputs to files. Each output (an http(s) URL, or base64) is streamed to a temp file in the target folder
+ * while its SHA-256 and size are computed, then renamed into place under a safe name. Never holds a whole
+ * output in memory, never overwrites a different file, never leaves a partial file behind: a cut-off body is
+ * detected, its temp file removed, and the download retried from zero (downloads are safe to repeat).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AbortError, JimengError, NetworkError, TimeoutError } from "../errors.js";
+import { isRetryable, parseRetryAfter, retryDelay } from "../http/retry.js";
+import { sleep as defaultSleep } from "../http/sleep.js";
+import { HttpTransport } from "../http/transport.js";
+import type { TaskOutput } from "../providers/types.js";
+import { formatBytes } from "./bytes.js";
+import { checkNameTemplate, DEFAULT_NAME_TEMPLATE, renderName } from "./naming.js";
+import { sniffMedia } from "./sniff.js";
+
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
+export const DEFAULT_DOWNLOAD_RETRIES = 3;
+/** Per attempt, body included (also the longest silence between two chunks). */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+
+export interface DownloadContext {
+  prompt: string;
+  model: string;
+  taskId: string;
+  /** A caller's own id (a batch job id), for `{id}`. */
+  id?: string;
+}
+
+export interface DownloadProgress {
+  /** Position of the output in `outputs`. */
+  index: number;
+  /** Bytes written so far by the current attempt. */
+  bytes: number;
+  /** Content-Length, when the server sent one. */
+  total?: number;
+}
+
+export interface DownloadOptions {
+  /** Target folder; created when missing. */
+  dir: string;
+  /** File name template without extension; default `{date}-{slug}-{index}`. */
+  name?: string;
+  context: DownloadContext;
+  signal?: AbortSignal;
+  /** Reused connection pool; when omitted a private one is opened and closed. */
+  transport?: HttpTransport;
+  /** Largest output accepted, enforced while streaming. Default 512 MB. */
+  maxBytes?: number;
+  /** Downloads in flight at once. Default 4. */
+  concurrency?: number;
+  /** Retries per output after a cut-off body, a network error or a retryable HTTP status. Default 3. */
+  retries?: number;
+  /** Deadline per attempt. Default 10 minutes. */
+  timeoutMs?: number;
+  onProgress?: (event: DownloadProgress) => void;
+  /** Injection points for tests: the backoff's sleep and jitter, and the clock for `{date}`. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => Date;
+}
+
+export interface DownloadedFile {
+  /** Position of the output in `outputs`. */
+  index: number;
+  /** Absolute path of the written (or reused identical) file. */
+  file: string;
+  bytes: number;
+  /** Hex SHA-256 of the file's bytes. */
+  sha256: string;
+  contentType: string;
+  /** The URL it came from (absent for base64 outputs). */
+  url?: string;
+}
+
+const EXTENSION_BY_TYPE: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/jpg": "jpg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+  "video/mp4": "mp4",
+};
+const BASE64_STEP = 1 << 20;
+const WRITE_BUFFER = 1 << 20;
+const MAX_SUFFIX = 10_000;
+
+/** A failure worth another attempt, with the server's wait hint if it gave one. */
+class RetryableFailure {
+  constructor(
+    readonly error: JimengError,
+    readonly hintMs?: number,
+  ) {}
+}
+
+interface Written {
+  temp: string;
+  bytes: number;
+  sha256: string;
+  head: Uint8Array;
+  declaredType?: string;
+}
+
+/**
+ * Downloads every output into `options.dir`, at most `concurrency` at a time, and returns one record per
+ * output in order. Rejects with the first failure (other downloads in flight are stopped and their temp files
+ * removed; files already completed stay), with ValidationError for a bad name template, or with AbortError.
+ */
+export async function downloadOutputs(
+  outputs: readonly TaskOutput[],
+  options: DownloadOptions,
+): Promise<DownloadedFile[]> {
+  const template = options.name ?? DEFAULT_NAME_TEMPLATE;
+  checkNameTemplate(template);
+  outputs.forEach(checkOutput);
+  throwIfAborted(options.signal);
+  if (outputs.length === 0) return [];
+
+  const dir = resolve(options.dir);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw fileError(`cannot create the output folder ${options.dir}`, error);
+  }
+
+  const date = options.now?.() ?? new Date();
+  const transport = options.transport ?? new HttpTransport();
+  const stop = new AbortController();
+  const onUserAbort = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onUserAbort, { once: true });
+
+  // Names are claimed one output at a time, so identical outputs of one call resolve to one file.
+  let placing: Promise<unknown> = Promise.resolve();
+  const serialise = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = placing.then(step, step);
+    placing = run.catch(() => undefined);
+    return run;
+  };
+
+  const results: DownloadedFile[] = [];
+  let firstError: unknown;
+  let next = 0;
+  const worker = async () => {
+    while (next < outputs.length && !stop.signal.aborted) {
+      const index = next++;
+      const base = renderName(template, { ...options.context, index, date });
+      try {
+        results[index] = await downloadOne(outputs[index] as TaskOutput, index, base, dir, transport, {
+          ...options,
+          signal: stop.signal,
+          serialise,
+        });
+      } catch (error) {
+        firstError ??= error;
+        stop.abort(error);
+      }
+    }
+  };
+
+  try {
+    const workers = Math.max(
+      1,
+      Math.min(options.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY, outputs.length),
+    );
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    options.signal?.removeEventListener("abort", onUserAbort);
+    if (!options.transport) await transport.close();
+  }
+  if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+  if (firstError !== undefined) throw firstError;
+  return results;
+}
+
+function checkOutput(output: TaskOutput, index: number): void {
+  if (output.url !== undefined) {
+    let protocol: string;
+    try {
+      protocol = new URL(output.url).protocol;
+    } catch {
+      throw new JimengError(`output ${index + 1} has an invalid URL`, { code: "UNSAFE_OUTPUT_URL" });
+    }
+    if (protocol !== "http:" && protocol !== "https:") {
+      throw new JimengError(
+        `output ${index + 1} has a ${protocol} URL; only http(s) outputs are downloaded`,
+        { code: "UNSAFE_OUTPUT_URL", hint: "the server returned an unexpected output; nothing was written" },
+      );
+    }
+    return;
+  }
+  if (output.base64 === undefined || output.base64 === "") {
+    throw new JimengError(`output ${index + 1} has neither a URL nor base64 data`, { code: "EMPTY_OUTPUT" });
+  }
+}
+
+async function downloadOne(
+  output: TaskOutput,
+  index: number,
+  base: string,
+  dir: string,
+  transport: HttpTransport,
+  options: DownloadOptions & {
+    signal: AbortSignal;
+    serialise: <T>(step: () => Promise<T>) => Promise<T>;
+  },
+): Promise<DownloadedFile> {
+  const retries = options.retries ?? DEFAULT_DOWNLOAD_RETRIES;
+  const sleep = options.sleep ?? defaultSleep;
+  for (let attempt = 0; ; attempt++) {
+    throwIfAborted(options.signal);
+    const temp = join(dir, `.${base}.${randomBytes(4).toString("hex")}.part`);
+    try {
+      const written =
+        output.url !== undefined
+          ? await fetchUrl(output.url, temp, index, transport, options)
+          : await decodeBase64(output.base64 ?? "", temp, index, options);
+      const placed = await options.serialise(() => place(written, base, dir, output.contentType));
+      return {
+        index,
+        file: placed.file,
+        bytes: written.bytes,
+        sha256: written.sha256,
+        contentType: placed.contentType,
+        ...(output.url !== undefined ? { url: output.url } : {}),
+      };
+    } catch (caught) {
+      await rm(temp, { force: true });
+      if (options.signal.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+      if (!(caught instanceof RetryableFailure)) throw caught;
+      if (attempt >= retries) throw caught.error;
+      await sleep(retryDelay(attempt, caught.hintMs, options.random), options.signal);
+    }
+  }
+}
+
+async function fetchUrl(
+  url: string,
+  temp: string,
+  index: number,
+  transport: HttpTransport,
+  options: DownloadOptions & { signal: AbortSignal },
+): Promise<Written> {
+  const host = new URL(url).host;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  let response: Awaited<ReturnType<HttpTransport["stream"]>>;
+  try {
+    response = await transport.stream(url, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      headers: { accept: "image/*, video/*, */*;q=0.5" },
+    });
+  } catch (error) {
+    if (error instanceof NetworkError || error instanceof TimeoutError) throw new RetryableFailure(error);
+    throw error;
+  }
+
+  const { status, body } = response;
+  if (status < 200 || status >= 300) {
+    body.destroy();
+    const error = new JimengError(`downloading output ${index + 1} from ${host} failed: HTTP ${status}`, {
+      code: "DOWNLOAD_FAILED",
+      hint:
+        status === 403 || status === 404 || status === 410
+          ? "the output URL may have expired; fetch the task's status again for fresh URLs"
+          : "try again later",
+    });
+    const failure = { kind: "response", status, throttled: status === 429 } as const;
+    if (isRetryable(failure, true)) throw new RetryableFailure(error, parseRetryAfter(response.header));
+    throw error;
+  }
+
+  const lengthHeader = response.header("content-length");
+  const total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+  if (total !== undefined && total > maxBytes) {
+    body.destroy();
+    throw tooLarge(index, total, maxBytes);
+  }
+
+  const written = await write(body, temp, index, maxBytes, total, options, host);
+  if (total !== undefined && written.bytes !== total) {
+    throw new RetryableFailure(cutOff(index, host, `${written.bytes} of ${total} bytes`));
+  }
+  const declaredType = response.header("content-type");
+  return declaredType === undefined ? written : { ...written, declaredType };
+}
+
+async function decodeBase64(
+  text: string,
+  temp: string,
+  index: number,
+  options: DownloadOptions & { signal: AbortSignal },
+): Promise<Written> {
+  let start = 0;
+  let declaredType: string | undefined;
+  if (text.startsWith("data:")) {
+    const comma = text.indexOf(",");
+    start = comma + 1;
+    declaredType = text.slice(5, comma).split(";")[0] || undefined;
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  const source = Readable.from(base64Chunks(text, start, index), { objectMode: false });
+  const written = await write(source, temp, index, maxBytes, undefined, options);
+  return declaredType === undefined ? written : { ...written, declaredType };
+}
+
+/** Decodes `text` from `start` in slices, so only one slice's bytes exist at a time beside the string. */
+function* base64Chunks(text: string, start: number, index: number): Generator<Buffer> {
+  let carry = "";
+  for (let pos = start; pos < text.length; pos += BASE64_STEP) {
+    const last = pos + BASE64_STEP >= text.length;
+    let piece = carry + text.slice(pos, pos + BASE64_STEP);
+    if (/\s/.test(piece)) piece = piece.replace(/\s+/g, "");
+    const valid = last ? /^[A-Za-z0-9+/_-]*={0,2}$/ : /^[A-Za-z0-9+/_-]*$/;
+    if (!valid.test(piece)) {
+      throw new JimengError(`output ${index + 1} is not valid base64`, { code: "INVALID_OUTPUT" });
+    }
+    const usable = last ? piece.length : piece.length - (piece.length % 4);
+    if (usable > 0) yield Buffer.from(piece.slice(0, usable), "base64");
+    carry = piece.slice(usable);
+  }
+}
+
+/** Streams `source` into `temp` (created exclusively), hashing, counting and capping as it goes. */
+async function write(
+  source: Readable,
+  temp: string,
+  index: number,
+  maxBytes: number,
+  total: number | undefined,
+  options: DownloadOptions & { signal: AbortSignal },
+  host?: string,
+): Promise<Written> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let head = new Uint8Array(0);
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      bytes += chunk.byteLength;
+      if (bytes > maxBytes) {
+        callback(tooLarge(index, bytes, maxBytes, true));
+        return;
+      }
+      if (head.byteLength < 32) head = Buffer.concat([head, chunk.subarray(0, 32 - head.byteLength)]);
+      hash.update(chunk);
+      options.onProgress?.({ index, bytes, ...(total !== undefined ? { total } : {}) });
+      callback(null, chunk);
+    },
+  });
+  const file = createWriteStream(temp, { flags: "wx", highWaterMark: WRITE_BUFFER });
+  try {
+    await pipeline(source, tap, file, { signal: options.signal });
+  } catch (error) {
+    if (options.signal.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+    if (error instanceof JimengError) throw error;
+    if (isFileSystemError(error)) throw fileError(`cannot write output ${index + 1} to disk`, error);
+    const code = (error as { code?: unknown }).code;
+    throw new RetryableFailure(cutOff(index, host, typeof code === "string" ? code : "connection lost"));
+  }
+  return { temp, bytes, sha256: hash.digest("hex"), head };
+}
+
+/** Renames `written.temp` to `<base>.<ext>`, or `<base>-N.<ext>` when a different file holds that name. */
+async function place(
+  written: Written,
+  base: string,
+  dir: string,
+  outputType: string | undefined,
+): Promise<{ file: string; contentType: string }> {
+  const { extension, contentType } = mediaType(written, outputType);
+  for (let n = 0; n <= MAX_SUFFIX; n++) {
+    const file = join(dir, `${base}${n === 0 ? "" : `-${n}`}.${extension}`);
+    try {
+      // Claim the name atomically (fails if anything, even a dangling symlink, is there), then fill it.
+      await (await open(file, "wx")).close();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "EEXIST") throw fileError(`cannot create ${file}`, error);
+      if (await sameFile(file, written)) {
+        await rm(written.temp, { force: true });
+        return { file, contentType };
+      }
+      continue;
+    }
+    try {
+      await rename(written.temp, file);
+    } catch (error) {
+      await rm(file, { force: true });
+      throw fileError(`cannot move the download into ${file}`, error);
+    }
+    return { file, contentType };
+  }
+  throw new JimengError(`too many files named ${base}.${extension} in ${dir}`, { code: "FILE_WRITE_FAILED" });
+}
+
+function mediaType(
+  written: Written,
+  outputType: string | undefined,
+): { extension: string; contentType: string } {
+  const sniffed = sniffMedia(written.head);
+  if (sniffed) return sniffed;
+  const declared = (written.declaredType ?? outputType)?.split(";")[0]?.trim().toLowerCase();
+  const known = declared !== undefined ? EXTENSION_BY_TYPE[declared] : undefined;
+  if (declared !== undefined && known !== undefined) return { extension: known, contentType: declared };
+  if (declared !== undefined && /^(text\/|application\/(json|xml|problem))/.test(declared)) {
+    throw new JimengError(`the server sent ${declared} instead of an image or video`, {
+      code: "INVALID_OUTPUT",
+      hint: "the output URL may have expired or be an error page; fetch the task's status again",
+    });
+  }
+  return { extension: "bin", contentType: declared ?? "application/octet-stream" };
+}
+
+async function sameFile(file: string, written: Written): Promise<boolean> {
+  const info = await lstat(file).catch(() => undefined);
+  if (!info?.isFile() || info.size !== written.bytes) return false;
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex") === written.sha256;
+}
+
+function tooLarge(index: number, bytes: number, maxBytes: number, streaming = false): JimengError {
+  const size = streaming ? `more than ${formatBytes(maxBytes)}` : formatBytes(bytes);
+  return new JimengError(`output ${index + 1} is ${size}; the download limit is ${formatBytes(maxBytes)}`, {
+    code: "DOWNLOAD_TOO_LARGE",
+    hint: "raise maxBytes if you expect outputs this large",
+  });
+}
+
+function cutOff(index: number, host: string | undefined, detail: string): NetworkError {
+  return new NetworkError(
+    `the download of output ${index + 1}${host ? ` from ${host}` : ""} was cut off (${detail})`,
+    {
+      code: "DOWNLOAD_TRUNCATED",
+      notSent: false,
+      hint: "check your network; downloads are retried from zero",
+    },
+  );
+}
+
+function isFileSystemError(error: unknown): boolean {
+  return typeof (error as { syscall?: unknown }).syscall === "string" && "path" in (error as object);
+}
+
+function fileError(message: string, cause: unknown): JimengError {
+  const code = (cause as { code?: unknown }).code;
+  return new JimengError(`${message}${typeof code === "string" ? ` (${code})` : ""}`, {
+    code: "FILE_WRITE_FAILED",
+    hint: "check the folder's permissions and free space",
+    cause,
+  });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
