@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { SESSION_MODELS } from "../../src/providers/session/models.js";
 import type { ModelCapability } from "../../src/providers/types.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
 import { fakeTerminal } from "./helpers.js";
 
 async function run(args: string[]) {
@@ -19,6 +20,13 @@ describe("jimeng models", () => {
     expect(models[0]).toEqual(JSON.parse(JSON.stringify(SESSION_MODELS[0])));
   });
 
+  it("lists both registries, visual first, without --provider", async () => {
+    const { models } = JSON.parse((await run(["models", "--json"])).out) as { models: ModelCapability[] };
+    expect(models.map((model) => `${model.provider}:${model.id}`)).toEqual(
+      [...VISUAL_MODELS, ...SESSION_MODELS].map((model) => `${model.provider}:${model.id}`),
+    );
+  });
+
   it("--kind keeps only the models for that kind", async () => {
     const { models } = JSON.parse((await run(["models", "--kind", "video", "--json"])).out) as {
       models: ModelCapability[];
@@ -29,7 +37,9 @@ describe("jimeng models", () => {
 
   it("prints a table per provider with each model's id, kinds and aliases, marking defaults", async () => {
     const result = await run(["models"]);
+    expect(result.out).toContain("visual provider\nMODEL");
     expect(result.out).toContain("session provider\nMODEL");
+    for (const model of VISUAL_MODELS) expect(result.out).toContain(model.id);
     const defaultImage = SESSION_MODELS.find((model) => model.defaultFor?.includes("generate"));
     expect(result.out).toMatch(
       new RegExp(`${defaultImage?.id.replace(/\./g, "\\.")} \\*\\s+generate,compose`),

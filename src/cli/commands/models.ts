@@ -10,8 +10,7 @@ import { EXIT } from "../exit-codes.js";
 /** Each provider's registry, loaded only when listed. */
 const REGISTRIES: Record<ProviderName, () => Promise<readonly ModelCapability[]>> = {
   session: async () => (await import("../../providers/session/models.js")).SESSION_MODELS,
-  // The visual registry (src/providers/visual/models.ts → VISUAL_MODELS) joins here once it is committed.
-  visual: async () => [],
+  visual: async () => (await import("../../providers/visual/models.js")).VISUAL_MODELS,
 };
 
 export async function loadModels(providers: readonly ProviderName[]): Promise<ModelCapability[]> {
