@@ -8,6 +8,7 @@
  */
 import { AbortError, ApiError, RateLimitError } from "../errors.js";
 import { sleep as realSleep } from "../http/sleep.js";
+import type { Provider } from "../providers/types.js";
 
 export interface TokenBucketOptions {
   /** Tokens added per second (the `--qps` value); may be fractional, e.g. 0.5. */
@@ -74,6 +75,27 @@ export class TokenBucket {
     this.last = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
   }
+}
+
+/**
+ * The provider with every submit and every poll (`get`) drawing a token from `bucket` first: hand it to the
+ * task engine (`new Jimeng({ provider: withRateLimit(provider, bucket) })`) and `--qps` covers both.
+ */
+export function withRateLimit(provider: Provider, bucket: Pick<TokenBucket, "take">): Provider {
+  return {
+    name: provider.name,
+    models: provider.models,
+    resolveModel: (name, kind) => provider.resolveModel(name, kind),
+    submit: async (request, options) => {
+      await bucket.take(options?.signal);
+      return provider.submit(request, options);
+    },
+    get: async (ref, options) => {
+      await bucket.take(options?.signal);
+      return provider.get(ref, options);
+    },
+    close: () => provider.close(),
+  };
 }
 
 /** HTTP 429 and the Visual API's QPS / concurrency limit codes. */

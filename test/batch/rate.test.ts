@@ -1,7 +1,14 @@
 import pLimit from "p-limit";
 import { describe, expect, it } from "vitest";
-import { AimdConcurrency, type ConcurrencyChange, isThrottle, TokenBucket } from "../../src/batch/rate.js";
+import {
+  AimdConcurrency,
+  type ConcurrencyChange,
+  isThrottle,
+  TokenBucket,
+  withRateLimit,
+} from "../../src/batch/rate.js";
 import { AbortError, ApiError, RateLimitError } from "../../src/errors.js";
+import type { Provider, TaskRef } from "../../src/providers/types.js";
 
 /** A fake clock whose sleep advances time instantly and records each wait. */
 function fakeTime() {
@@ -169,5 +176,41 @@ describe("AimdConcurrency", () => {
       ),
     );
     expect(peak).toBe(2);
+  });
+});
+
+describe("withRateLimit", () => {
+  it("makes submits and polls share one bucket", async () => {
+    const time = fakeTime();
+    const calls: Array<[string, number]> = [];
+    const ref: TaskRef = { provider: "visual", taskId: "t", model: "m", kind: "generate", submittedAt: "x" };
+    const provider: Provider = {
+      name: "visual",
+      models: [],
+      resolveModel: () => {
+        throw new Error("unused");
+      },
+      submit: async () => {
+        calls.push(["submit", time.now]);
+        return ref;
+      },
+      get: async () => {
+        calls.push(["get", time.now]);
+        return { ref, status: "running", outputs: [] };
+      },
+      close: async () => {},
+    };
+    const limited = withRateLimit(
+      provider,
+      new TokenBucket({ ratePerSecond: 2, clock: time.clock, sleep: time.sleep }),
+    );
+    await limited.submit({} as Parameters<Provider["submit"]>[0]);
+    await limited.get(ref);
+    await limited.get(ref);
+    expect(calls).toEqual([
+      ["submit", 1000],
+      ["get", 1500],
+      ["get", 2000],
+    ]);
   });
 });
