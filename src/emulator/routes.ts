@@ -1,8 +1,9 @@
 import { sessionRoutes } from "./session-routes.js";
 import type { RouteHandler } from "./types.js";
+import { visualRoutes } from "./visual-routes.js";
 
 /**
  * The API halves the emulator serves by default, tried in order. Each returns undefined for requests that
- * are not its own.
+ * are not its own: the Visual API lives at `POST /?Action=…`, the session routes under `/v1`, `/token`, `/ping`.
  */
-export const defaultRoutes: RouteHandler[] = [sessionRoutes];
+export const defaultRoutes: RouteHandler[] = [visualRoutes, sessionRoutes];
