@@ -1,8 +1,8 @@
 /**
  * The provider-neutral checks of a parsed request against its model's capability record, before anything is
  * sent: the prompt length, the generic options the model accepts, and the values it declares (ratios,
- * resolutions, durations). Pure. The provider checks its native fields again; this catches what can be said
- * without knowing the provider.
+ * resolutions, durations). Pure. Input images are the media layer's to check (src/media/inputs.ts); the
+ * provider checks its native fields again.
  */
 import type { ValidationIssue } from "../errors.js";
 import type { ParsedGenerationRequest } from "../providers/request.js";
@@ -78,12 +78,5 @@ export function checkAgainstModel(
     }
   }
 
-  const images = request.images ?? [];
-  if (images.length > 0 && model.images === null) {
-    issues.push({ path: "images", message: `${model.id} does not take input images` });
-  } else if (images.length === 0 && model.images && model.images.min > 0) {
-    const needs = model.images.min === 1 ? "an input image" : `at least ${model.images.min} input images`;
-    issues.push({ path: "images", message: `${model.id} needs ${needs}` });
-  }
   return issues;
 }

@@ -1,0 +1,216 @@
+/**
+ * `Jimeng`: the SDK's small client over one provider. `submit` checks everything it can before a request is
+ * sent (it costs money), `waitFor` polls with backoff, `generate` is submit + wait + optional download.
+ */
+import { AbortError, ValidationError } from "../errors.js";
+import {
+  type DownloadedFile,
+  type DownloadOptions as MediaDownloadOptions,
+  downloadOutputs as saveOutputs,
+} from "../media/download.js";
+import { resolveImages as resolveLocalImages } from "../media/inputs.js";
+import { type GenerationRequest, generationRequestSchema } from "../providers/request.js";
+import type { ModelCapability, Provider, ProviderRequest, TaskRef, TaskStatus } from "../providers/types.js";
+import { parseOrThrow } from "../validation.js";
+import { checkAgainstModel } from "./check.js";
+import type { OnTaskEvent } from "./events.js";
+import {
+  type Clock,
+  type Sleep,
+  systemClock,
+  systemSleep,
+  type TaskResult,
+  type WaitOptions,
+  waitForTask,
+} from "./wait.js";
+
+/** The media layer's input resolver (src/media/inputs.ts): checks local files, URLs and bytes for a model. */
+export type ResolveImages = typeof resolveLocalImages;
+/** The media layer's downloader (src/media/download.ts): streams each output to a file. */
+export type DownloadOutputs = typeof saveOutputs;
+
+export interface MediaFunctions {
+  resolveImages: ResolveImages;
+  downloadOutputs: DownloadOutputs;
+}
+
+export interface JimengOptions {
+  provider: Provider;
+  /** Time source (ms since the epoch). Default: `Date.now`. */
+  clock?: Clock;
+  /** Abortable sleep between polls. Default: a timer. */
+  sleep?: Sleep;
+  /** Jitter source in [0, 1). Default: `Math.random`. */
+  random?: () => number;
+  /** Replaces the media layer (custom storage, tests). Default: the built-in local-file media layer. */
+  media?: Partial<MediaFunctions>;
+}
+
+export interface JimengSubmitOptions {
+  signal?: AbortSignal;
+  /** Fires with the task's id as soon as the provider accepted it, before any waiting. Awaited. */
+  onSubmitted?: (ref: TaskRef) => void | Promise<void>;
+  onEvent?: OnTaskEvent;
+}
+
+/**
+ * Where and how `generate` saves the outputs: `dir`, `name` (template, default `{date}-{slug}-{index}`),
+ * `id` (for `{id}`, e.g. a batch job's id) and the media layer's own knobs (`maxBytes`, `concurrency`,
+ * `retries`, `timeoutMs`, `transport`...). The naming context, signal and progress come from the call.
+ */
+export interface DownloadOptions extends Omit<MediaDownloadOptions, "context" | "signal" | "onProgress"> {
+  id?: string;
+}
+
+export interface GenerateOptions extends JimengSubmitOptions {
+  /** Deadline for waiting, in ms (Infinity: none). Downloads are not counted. */
+  timeout?: number;
+  /** Save the outputs; `false` or absent: return their URLs only. */
+  download?: DownloadOptions | false;
+  onUpdate?: (status: TaskStatus) => void;
+}
+
+export interface GenerateResult extends TaskResult {
+  /** The saved files, when `download` was asked for. */
+  files?: DownloadedFile[];
+}
+
+interface Prepared {
+  model: ModelCapability;
+  request: ProviderRequest;
+}
+
+export class Jimeng {
+  readonly provider: Provider;
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private readonly resolveImages: ResolveImages;
+  private readonly downloadOutputs: DownloadOutputs;
+
+  constructor(options: JimengOptions) {
+    this.provider = options.provider;
+    this.clock = options.clock ?? systemClock;
+    this.sleep = options.sleep ?? systemSleep;
+    this.random = options.random ?? Math.random;
+    this.resolveImages = options.media?.resolveImages ?? resolveLocalImages;
+    this.downloadOutputs = options.media?.downloadOutputs ?? saveOutputs;
+  }
+
+  /**
+   * Validates `request` (schema, model, prompt length, the options the model accepts, input images) and
+   * submits it. Throws ValidationError before any provider call when something does not fit.
+   */
+  async submit(request: GenerationRequest, options: JimengSubmitOptions = {}): Promise<TaskRef> {
+    const prepared = await this.prepare(request, options.signal);
+    return this.send(prepared, options);
+  }
+
+  /** One look at a task. */
+  getTask(ref: TaskRef, options: { signal?: AbortSignal } = {}): Promise<TaskStatus> {
+    return this.provider.get(ref, options);
+  }
+
+  /**
+   * Polls `ref` until it ends. Resolves when it succeeded; throws TaskFailedError (failed, expired, cancelled),
+   * TimeoutError (deadline; carries the task id and the last status) or AbortError.
+   */
+  async waitFor(ref: TaskRef, options: WaitOptions = {}): Promise<TaskResult> {
+    const result = await waitForTask(this.provider, ref, options, this.context());
+    options.onEvent?.({ type: "done", ref, status: "succeeded", polls: result.polls, files: 0 });
+    return result;
+  }
+
+  /** submit + waitFor + (with `download`) save the outputs. */
+  async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const { signal, onEvent } = options;
+    const prepared = await this.prepare(request, signal);
+    const ref = await this.send(prepared, options);
+    const result = await waitForTask(
+      this.provider,
+      ref,
+      {
+        ...(signal ? { signal } : {}),
+        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+        ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}),
+        ...(onEvent ? { onEvent } : {}),
+      },
+      this.context(prepared.model),
+    );
+    let files: DownloadedFile[] | undefined;
+    if (options.download) {
+      const { id, ...rest } = options.download;
+      try {
+        files = await this.downloadOutputs(result.status.outputs, {
+          // `{date}` in file names follows this client's clock.
+          now: () => new Date(this.clock.now()),
+          ...rest,
+          context: {
+            prompt: prepared.request.prompt,
+            model: prepared.model.id,
+            taskId: ref.taskId,
+            ...(id !== undefined ? { id } : {}),
+          },
+          ...(signal ? { signal } : {}),
+          onProgress: (progress) => onEvent?.({ type: "download", ref, ...progress }),
+        });
+      } catch (error) {
+        if (signal?.aborted) {
+          throw new AbortError(`stopped downloading the outputs of task ${ref.taskId}`, {
+            taskId: ref.taskId,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      if (signal?.aborted) {
+        throw new AbortError(`stopped after downloading task ${ref.taskId}`, { taskId: ref.taskId });
+      }
+    }
+    onEvent?.({ type: "done", ref, status: "succeeded", polls: result.polls, files: files?.length ?? 0 });
+    return files ? { ...result, files } : result;
+  }
+
+  /** Closes the provider (its connection pool). */
+  close(): Promise<void> {
+    return this.provider.close();
+  }
+
+  private context(model?: ModelCapability) {
+    return { clock: this.clock, sleep: this.sleep, random: this.random, ...(model ? { model } : {}) };
+  }
+
+  private async prepare(input: GenerationRequest, signal: AbortSignal | undefined): Promise<Prepared> {
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    const parsed = parseOrThrow(generationRequestSchema, input);
+    const model = this.provider.resolveModel(parsed.model, parsed.kind);
+    const issues = checkAgainstModel(parsed, model);
+    if (issues.length) throw new ValidationError(issues);
+
+    const { images: inputs = [], model: _name, ...rest } = parsed;
+    // Every image limit of the model (count, formats, sizes) is the media layer's to check. A model's
+    // `images.min` speaks for the kinds that need references (compose); text-to-image needs none.
+    const needsCheck = inputs.length > 0 || parsed.kind !== "generate";
+    const images = needsCheck ? await this.resolveImages(inputs, model, signal ? { signal } : {}) : [];
+    if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+    return { model, request: { ...rest, model, images } };
+  }
+
+  private async send(prepared: Prepared, options: JimengSubmitOptions): Promise<TaskRef> {
+    const { signal, onSubmitted, onEvent } = options;
+    let announced: TaskRef | undefined;
+    const announce = async (ref: TaskRef) => {
+      if (announced) return;
+      announced = ref;
+      onEvent?.({ type: "submitted", ref });
+      await onSubmitted?.(ref);
+    };
+    const ref = await this.provider.submit(prepared.request, {
+      ...(signal ? { signal } : {}),
+      onSubmitted: announce,
+    });
+    // A provider that did not call the hook still gets the id recorded before any waiting.
+    await announce(ref);
+    return ref;
+  }
+}
