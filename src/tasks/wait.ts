@@ -137,7 +137,7 @@ export async function waitForTask(
       {
         taskId: ref.taskId,
         ...(last ? { lastStatus: last.status } : {}),
-        hint: `the task may still finish; wait again with its id: jimeng result ${ref.taskId} --wait`,
+        hint: `the task may still finish: wait again with its id (jimeng result ${ref.taskId} --wait, or waitFor(ref))`,
         ...(last === undefined && lastFailure !== undefined ? { cause: lastFailure } : {}),
       },
     );
