@@ -3,7 +3,7 @@
  * `@smithy/signature-v4`: payload hash → canonical query → canonical headers → canonical request →
  * credential scope → string to sign → signing key → `Authorization`. No I/O; time comes from a clock.
  */
-import { createHash, createHmac, type Hash, hash } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 import { ValidationError } from "../errors.js";
 
 export const ALGORITHM = "HMAC-SHA256";
@@ -247,27 +247,38 @@ export function signatureOf(signingKey: Buffer | SigningKey, toSign: string): st
 }
 
 /**
- * A derived signing key with its HMAC pads already absorbed (RFC 2104: H(K⊕opad ‖ H(K⊕ipad ‖ m))), so each
- * signature costs two hash copies instead of a fresh HMAC set-up.
+ * A derived signing key with its HMAC pads precomputed (RFC 2104: H(K⊕opad ‖ H(K⊕ipad ‖ m))), so a signature
+ * costs two one-shot hashes over reused buffers instead of a fresh HMAC set-up.
  */
 export class SigningKey {
-  readonly #inner: Hash;
-  readonly #outer: Hash;
+  /** K⊕ipad followed by room for the message. */
+  readonly #inner = Buffer.alloc(64 + 1024);
+  /** K⊕opad followed by the inner digest. */
+  readonly #outer = Buffer.alloc(64 + 32);
+  readonly #bytes: Buffer;
 
-  constructor(readonly bytes: Buffer) {
-    const ipad = Buffer.alloc(64, 0x36);
-    const opad = Buffer.alloc(64, 0x5c);
-    for (let i = 0; i < bytes.length; i++) {
-      ipad[i] = (ipad[i] as number) ^ (bytes[i] as number);
-      opad[i] = (opad[i] as number) ^ (bytes[i] as number);
+  constructor(bytes: Buffer) {
+    this.#bytes = Buffer.from(bytes);
+    for (let i = 0; i < 64; i++) {
+      const k = i < bytes.length ? (bytes[i] as number) : 0;
+      this.#inner[i] = k ^ 0x36;
+      this.#outer[i] = k ^ 0x5c;
     }
-    this.#inner = createHash("sha256").update(ipad);
-    this.#outer = createHash("sha256").update(opad);
+  }
+
+  /** A copy of the raw key bytes. */
+  get bytes(): Buffer {
+    return Buffer.from(this.#bytes);
   }
 
   /** Lower-case hex HMAC-SHA256 of `message`. */
   sign(message: string): string {
-    return this.#outer.copy().update(this.#inner.copy().update(message).digest()).digest("hex");
+    if (Buffer.byteLength(message, "utf8") > this.#inner.length - 64)
+      return createHmac("sha256", this.#bytes).update(message).digest("hex");
+    const length = this.#inner.write(message, 64, "utf8");
+    const innerDigest = hash("sha256", this.#inner.subarray(0, 64 + length), "buffer");
+    innerDigest.copy(this.#outer, 64);
+    return hash("sha256", this.#outer, "hex");
   }
 }
 
@@ -346,7 +357,7 @@ function hasHeader(headers: Readonly<Record<string, string>>, lower: string): bo
 export function signRequest(
   request: SignableRequest,
   context: SignContext,
-  internals: { cache?: SigningKeyCache; digest?: string } = {},
+  internals: { cache?: SigningKeyCache; digest?: string; key?: (shortDate: string) => SigningKey } = {},
 ): SignedRequest {
   const profile = context.profile ?? "doc";
   const { credentials, region, service } = context;
@@ -383,13 +394,15 @@ export function signRequest(
   });
   const scope = credentialScope(shortDate, region, service);
   const toSign = stringToSign(xDate, scope, canonical);
-  const key = (internals.cache ?? sharedCache).get(
-    credentials.secretAccessKey,
-    shortDate,
-    region,
-    service,
-    internals.digest,
-  );
+  const key = internals.key
+    ? internals.key(shortDate)
+    : (internals.cache ?? sharedCache).get(
+        credentials.secretAccessKey,
+        shortDate,
+        region,
+        service,
+        internals.digest,
+      );
   const signature = signatureOf(key, toSign);
   const authorization = authorizationHeader(credentials.accessKeyId, scope, headers.signedHeaders, signature);
   added.Authorization = authorization;
@@ -425,6 +438,8 @@ export class VolcSigner {
   readonly #digest: string;
   readonly #cache: SigningKeyCache;
   readonly #clock: () => number;
+  /** The key for the last date used: most signatures in a day skip even the cache lookup. */
+  #lastKey: { shortDate: string; key: SigningKey } | undefined;
 
   constructor(options: VolcSignerOptions) {
     this.#options = { ...options, credentials: { ...options.credentials } };
@@ -448,11 +463,20 @@ export class VolcSigner {
     };
     if (options.profile) context.profile = options.profile;
     if (options.signHeader) context.signHeader = options.signHeader;
-    return signRequest(request, context, { cache: this.#cache, digest: this.#digest });
+    return signRequest(request, context, { key: (shortDate) => this.#keyFor(shortDate) });
   }
 
   /** Never shows the secret or the token. */
   toJSON(): Record<string, string> {
     return { accessKeyId: this.accessKeyId, region: this.#options.region, service: this.#options.service };
+  }
+
+  #keyFor(shortDate: string): SigningKey {
+    const last = this.#lastKey;
+    if (last?.shortDate === shortDate) return last.key;
+    const { credentials, region, service } = this.#options;
+    const key = this.#cache.get(credentials.secretAccessKey, shortDate, region, service, this.#digest);
+    this.#lastKey = { shortDate, key };
+    return key;
   }
 }

@@ -29,16 +29,37 @@ function requests(count: number): BenchRequest[] {
 }
 
 function measure(iterations: number, work: (i: number) => void): number {
-  // Warm up the JIT and the caches first.
-  for (let i = 0; i < Math.min(200, iterations); i++) work(i);
   const started = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) work(i);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return iterations / seconds;
 }
 
+/**
+ * Alternating rounds of both contenders, best round of each: a busy machine slows both alike instead of
+ * whichever happened to run second.
+ */
+function compare(
+  iterations: number,
+  rounds: number,
+  a: (i: number) => void,
+  b: (i: number) => void,
+): [number, number] {
+  // Warm up the JIT and the caches first.
+  measure(Math.min(500, iterations), a);
+  measure(Math.min(500, iterations), b);
+  let bestA = 0;
+  let bestB = 0;
+  for (let round = 0; round < rounds; round++) {
+    bestA = Math.max(bestA, measure(iterations, a));
+    bestB = Math.max(bestB, measure(iterations, b));
+  }
+  return [bestA, bestB];
+}
+
 export const run: Bench = async ({ quick }) => {
-  const iterations = quick ? 300 : 30_000;
+  const iterations = quick ? 200 : 10_000;
+  const rounds = quick ? 1 : 5;
   const inputs = requests(64);
   const signer = new VolcSigner({
     credentials: CREDENTIALS,
@@ -48,7 +69,7 @@ export const run: Bench = async ({ quick }) => {
   });
   let sink = 0;
 
-  const ours = measure(iterations, (i) => {
+  const oursWork = (i: number) => {
     const request = inputs[i % inputs.length] as BenchRequest;
     const signed = signer.sign(
       {
@@ -60,9 +81,9 @@ export const run: Bench = async ({ quick }) => {
       DATE,
     );
     sink += signed.signature.length;
-  });
+  };
 
-  const official = measure(iterations, (i) => {
+  const officialWork = (i: number) => {
     const request = inputs[i % inputs.length] as BenchRequest;
     const raw = {
       region: "cn-north-1",
@@ -77,7 +98,9 @@ export const run: Bench = async ({ quick }) => {
       DATE,
     );
     sink += (raw.headers as Record<string, string>).Authorization?.length ?? 0;
-  });
+  };
+
+  const [ours, official] = compare(iterations, rounds, oursWork, officialWork);
 
   if (sink === 0) throw new Error("benchmark produced no signatures");
   const ratio = Math.round((ours / official) * 10) / 10;
@@ -90,7 +113,7 @@ export const run: Bench = async ({ quick }) => {
     ratio,
     target: "≥ 15×",
     met: ratio >= 15,
-    note: `${iterations} signatures each`,
+    note: `best of ${rounds} alternating round${rounds === 1 ? "" : "s"} of ${iterations} signatures`,
   };
   return [figure];
 };
