@@ -5,11 +5,9 @@
  * detected, its temp file removed, and the download retried from zero (downloads are safe to repeat).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { type FileHandle, lstat, mkdir, open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Readable, Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { AbortError, JimengError, NetworkError, TimeoutError } from "../errors.js";
 import { isRetryable, parseRetryAfter, retryDelay } from "../http/retry.js";
 import { sleep as defaultSleep } from "../http/sleep.js";
@@ -88,7 +86,7 @@ const EXTENSION_BY_TYPE: Record<string, string> = {
   "video/mp4": "mp4",
 };
 const BASE64_STEP = 1 << 20;
-const WRITE_BUFFER = 1 << 20;
+const WRITE_BATCH = 1 << 20;
 const MAX_SUFFIX = 10_000;
 
 /** A failure worth another attempt, with the server's wait hint if it gave one. */
@@ -282,7 +280,7 @@ async function fetchUrl(
     throw tooLarge(index, total, maxBytes);
   }
 
-  const written = await write(body, temp, index, maxBytes, total, options, host);
+  const written = await write(body as AsyncIterable<Uint8Array>, temp, index, maxBytes, total, options, host);
   if (total !== undefined && written.bytes !== total) {
     throw new RetryableFailure(cutOff(index, host, `${written.bytes} of ${total} bytes`));
   }
@@ -304,8 +302,7 @@ async function decodeBase64(
     declaredType = text.slice(5, comma).split(";")[0] || undefined;
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-  const source = Readable.from(base64Chunks(text, start, index), { objectMode: false });
-  const written = await write(source, temp, index, maxBytes, undefined, options);
+  const written = await write(base64Chunks(text, start, index), temp, index, maxBytes, undefined, options);
   return declaredType === undefined ? written : { ...written, declaredType };
 }
 
@@ -326,9 +323,13 @@ function* base64Chunks(text: string, start: number, index: number): Generator<Bu
   }
 }
 
-/** Streams `source` into `temp` (created exclusively), hashing, counting and capping as it goes. */
+/**
+ * Streams `source` into `temp` (created exclusively), hashing, counting and capping as it goes. Chunks are
+ * written in batches of about 1 MB, one batch in flight while the next is received, so at most ~2 MB of the
+ * body is in memory at any time.
+ */
 async function write(
-  source: Readable,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   temp: string,
   index: number,
   maxBytes: number,
@@ -339,28 +340,61 @@ async function write(
   const hash = createHash("sha256");
   let bytes = 0;
   let head = new Uint8Array(0);
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      bytes += chunk.byteLength;
-      if (bytes > maxBytes) {
-        callback(tooLarge(index, bytes, maxBytes, true));
-        return;
-      }
-      if (head.byteLength < 32) head = Buffer.concat([head, chunk.subarray(0, 32 - head.byteLength)]);
-      hash.update(chunk);
-      options.onProgress?.({ index, bytes, ...(total !== undefined ? { total } : {}) });
-      callback(null, chunk);
-    },
-  });
-  const file = createWriteStream(temp, { flags: "wx", highWaterMark: WRITE_BUFFER });
+  let handle: FileHandle;
   try {
-    await pipeline(source, tap, file, { signal: options.signal });
+    handle = await open(temp, "wx");
+  } catch (error) {
+    throw fileError(`cannot write output ${index + 1} to disk`, error);
+  }
+
+  // The write in flight never rejects: its failure is kept and rethrown at the next batch.
+  let writeError: JimengError | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    await writing;
+    if (writeError) throw writeError;
+    if (batch.length === 0) return;
+    const buffers = batch;
+    batch = [];
+    batchBytes = 0;
+    writing = handle.writev(buffers).then(
+      () => undefined,
+      (error: unknown) => {
+        writeError = fileError(`cannot write output ${index + 1} to disk`, error);
+      },
+    );
+  };
+
+  try {
+    try {
+      for await (const chunk of source) {
+        if (options.signal.aborted) break;
+        bytes += chunk.byteLength;
+        if (bytes > maxBytes) throw tooLarge(index, bytes, maxBytes, true);
+        if (head.byteLength < 32) head = Buffer.concat([head, chunk.subarray(0, 32 - head.byteLength)]);
+        hash.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        if (batchBytes >= WRITE_BATCH) await flush();
+        options.onProgress?.({ index, bytes, ...(total !== undefined ? { total } : {}) });
+      }
+    } catch (error) {
+      if (options.signal.aborted || error instanceof JimengError) throw error;
+      const code = (error as { code?: unknown }).code;
+      throw new RetryableFailure(cutOff(index, host, typeof code === "string" ? code : "connection lost"));
+    }
+    if (options.signal.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
+    await flush();
+    await writing;
+    if (writeError) throw writeError;
   } catch (error) {
     if (options.signal.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
-    if (error instanceof JimengError) throw error;
-    if (isFileSystemError(error)) throw fileError(`cannot write output ${index + 1} to disk`, error);
-    const code = (error as { code?: unknown }).code;
-    throw new RetryableFailure(cutOff(index, host, typeof code === "string" ? code : "connection lost"));
+    throw error;
+  } finally {
+    await writing;
+    await handle.close();
   }
   return { temp, bytes, sha256: hash.digest("hex"), head };
 }
@@ -440,10 +474,6 @@ function cutOff(index: number, host: string | undefined, detail: string): Networ
       hint: "check your network; downloads are retried from zero",
     },
   );
-}
-
-function isFileSystemError(error: unknown): boolean {
-  return typeof (error as { syscall?: unknown }).syscall === "string" && "path" in (error as object);
 }
 
 function fileError(message: string, cause: unknown): JimengError {
