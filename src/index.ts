@@ -1,6 +1,10 @@
 // The public SDK surface of `jimeng`. Nothing outside this file is public.
 
+export type { EmulatorOptions, RunningEmulator } from "./emulator/server.js";
+// The loopback emulator of both APIs: test your own pipelines offline.
+export { DEMO_CREDENTIALS, startEmulator } from "./emulator/server.js";
 export type { ErrorCode, ErrorJSON, ProviderName, ValidationIssue } from "./errors.js";
+// Errors: one hierarchy for everything.
 export {
   AbortError,
   ApiError,
@@ -14,5 +18,57 @@ export {
   TimeoutError,
   ValidationError,
 } from "./errors.js";
+// Transport hooks.
 export type { DebugEvent, RetryEvent } from "./http/transport.js";
+export type { DownloadedFile } from "./media/download.js";
+export type { ProviderOptions } from "./providers/create.js";
+// Providers.
+export { createProvider } from "./providers/create.js";
+export type { GenerationRequest, ImageInput } from "./providers/request.js";
+export { generationRequestSchema } from "./providers/request.js";
+export type {
+  GenerationResult as SessionGenerationResult,
+  QueryResult as SessionQueryResult,
+  SessionClientOptions,
+} from "./providers/session/client.js";
+export { SessionClient } from "./providers/session/client.js";
+export { imagePixelSize, SESSION_MODELS } from "./providers/session/models.js";
+export type { SessionProviderOptions } from "./providers/session/provider.js";
+export { SessionProvider } from "./providers/session/provider.js";
+export type {
+  ModelCapability,
+  Provider,
+  SubmitOptions,
+  TaskKind,
+  TaskOutput,
+  TaskRef,
+  TaskState,
+  TaskStatus,
+} from "./providers/types.js";
+export type {
+  AigcMeta,
+  GetResultOptions,
+  LogoInfo,
+  VisualClientOptions,
+  VisualResult,
+} from "./providers/visual/client.js";
+export { VisualClient } from "./providers/visual/client.js";
+export { VISUAL_MODELS } from "./providers/visual/models.js";
+export type { VisualProviderOptions } from "./providers/visual/provider.js";
+export { VisualProvider } from "./providers/visual/provider.js";
+export type { VolcCredentials, VolcSignerOptions } from "./signing/volc-signer.js";
+// The Volcengine HMAC-SHA256 signer, for calling other Volcengine APIs with the same keys.
+export { VolcSigner } from "./signing/volc-signer.js";
+export type {
+  DownloadOptions,
+  GenerateOptions,
+  GenerateResult,
+  JimengOptions,
+  JimengSubmitOptions,
+} from "./tasks/client.js";
+// The provider-neutral task engine: submit → wait → download.
+export { Jimeng } from "./tasks/client.js";
+export { TaskFailedError } from "./tasks/errors.js";
+export type { OnTaskEvent, TaskEvent, TaskEventType } from "./tasks/events.js";
+export type { TaskResult, WaitOptions } from "./tasks/wait.js";
 export { VERSION } from "./version.js";
