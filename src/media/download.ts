@@ -162,10 +162,8 @@ export async function downloadOutputs(
   };
 
   try {
-    const workers = Math.max(
-      1,
-      Math.min(options.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY, outputs.length),
-    );
+    const limit = Math.floor(options.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
+    const workers = Number.isFinite(limit) && limit >= 1 ? Math.min(limit, outputs.length) : 1;
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {
     options.signal?.removeEventListener("abort", onUserAbort);

@@ -324,6 +324,7 @@ describe("downloadOutputs", () => {
     for (const [concurrency, peak] of [
       [2, 2],
       [undefined, 4],
+      [0, 1],
     ] as const) {
       const counting = new CountingTransport();
       const files = await downloadOutputs(
