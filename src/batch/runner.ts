@@ -1,0 +1,498 @@
+/**
+ * The batch runner: validated jobs → resume plan → p-limit (with AIMD on throttling) and a token bucket per
+ * provider (submits and polls draw from it) → submit, journaled before it is sent and again as soon as the
+ * provider accepts it → wait → download into `out` → `succeeded` with files and sha256, or `failed` with the
+ * error. The journal is the only state: a run killed at any moment resumes from it without paying twice for
+ * a task whose id was recorded.
+ *
+ * Interrupts: the first abort stops submitting; submits already sent are not aborted (their task ids still
+ * reach the journal through `onSubmitted`), waits and downloads are; the run resolves with an `interrupted`
+ * report and every job that was in flight stays `submitted` for `--resume`.
+ */
+import { rename, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import pLimit from "p-limit";
+import {
+  AbortError,
+  ApiError,
+  JimengError,
+  NetworkError,
+  type ProviderName,
+  RateLimitError,
+  TimeoutError,
+  ValidationError,
+} from "../errors.js";
+import { retryDelay } from "../http/retry.js";
+import { sleep as realSleep } from "../http/sleep.js";
+import { HttpTransport, type RetryEvent } from "../http/transport.js";
+import { type DownloadedFile, downloadOutputs } from "../media/download.js";
+import type { Provider, TaskRef, TaskState } from "../providers/types.js";
+import { Jimeng } from "../tasks/client.js";
+import { TaskFailedError } from "../tasks/errors.js";
+import type { TaskEvent } from "../tasks/events.js";
+import { type BatchJob, toGenerationRequest } from "./job.js";
+import {
+  Journal,
+  type JournalError,
+  type JournalFileEntry,
+  type JournalOptions,
+  journalPath,
+  replayJournal,
+  summariseError,
+} from "./journal.js";
+import { type PlannedJob, type PlanReason, planResume, type ResumePlan } from "./plan.js";
+import { AimdConcurrency, type ConcurrencyChange, isThrottle, TokenBucket, withRateLimit } from "./rate.js";
+import { type BatchReport, buildReport } from "./report.js";
+
+export const DEFAULT_BATCH_CONCURRENCY = 4;
+export const DEFAULT_BATCH_RETRIES = 2;
+/** Default output name template of batch files: stable across runs, so CI artifacts keep their names. */
+export const DEFAULT_BATCH_NAME = "{id}-{index}";
+/** Submits refused by throttling (never accepted, so never charged) are tried again up to this many times. */
+export const MAX_THROTTLED_SUBMITS = 8;
+export const REPORT_FILE = "report.json";
+
+/** What the runner reports while it works; the CLI turns these into bars or lines. */
+export type BatchEvent =
+  /** The plan, before anything is sent. `uncertain`: jobs whose earlier submit may or may not have landed. */
+  | { type: "plan"; plan: ResumePlan; total: number; archivedJournal?: string; skippedLines: number[] }
+  /** A job left alone: already succeeded, failed earlier (without `retryFailed`), or uncertain and not resubmitted. */
+  | { type: "skip"; job: BatchJob; reason: PlanReason }
+  /** A job took a concurrency slot: it will submit, or poll the task an earlier run submitted. */
+  | { type: "start"; job: BatchJob; action: "submit" | "poll"; reason: PlanReason }
+  | { type: "submitted"; job: BatchJob; ref: TaskRef }
+  | { type: "status"; job: BatchJob; ref: TaskRef; status: TaskState; elapsedMs: number }
+  | { type: "download"; job: BatchJob; ref: TaskRef; index: number; bytes: number; total?: number }
+  /** A failure safe to retry; the job goes on after `delayMs`. */
+  | {
+      type: "retry";
+      job: BatchJob;
+      phase: "submit" | "wait" | "download";
+      attempt: number;
+      delayMs: number;
+      error: JournalError;
+    }
+  /** The provider throttled the batch for the first time; the effective concurrency dropped. Sent once. */
+  | { type: "throttled"; from: number; to: number }
+  /** Every change of the effective concurrency (down on throttling, back up on success). */
+  | { type: "concurrency"; change: ConcurrencyChange }
+  /** A job ended in this run. */
+  | {
+      type: "end";
+      job: BatchJob;
+      status: "succeeded" | "failed" | "expired" | "cancelled";
+      taskId?: string;
+      files: JournalFileEntry[];
+      error?: JournalError;
+    }
+  /** The first abort: no more submits; waits and downloads stop. */
+  | { type: "interrupted" };
+
+export type OnBatchEvent = (event: BatchEvent) => void;
+
+export interface RunBatchOptions {
+  /** Validated jobs (`loadBatch`, `validateBatch`, `validateJobs`). */
+  jobs: readonly BatchJob[];
+  /** The provider for jobs that do not name one. */
+  provider: Provider;
+  /** Providers for jobs whose `provider` field names another one. */
+  providers?: Partial<Record<ProviderName, Provider>>;
+  /**
+   * Builds the task client over a provider (already wrapped by the `qps` token bucket). Default
+   * `(provider) => new Jimeng({ provider })`; pass one to inject a clock, sleep or media layer.
+   */
+  jimeng?: (provider: Provider) => Jimeng;
+  /** Output folder: files, `.jimeng/journal.jsonl` and `report.json`. */
+  out: string;
+  /** Jobs in flight at once (default 4); lowered automatically while the provider throttles. */
+  concurrency?: number;
+  /** Submits + polls per second, per provider. */
+  qps?: number;
+  /** Per job, for failures safe to retry (polls, downloads). Default 2. */
+  retries?: number;
+  /** Continue from the journal in `out` (default false: a fresh run; an existing journal is archived). */
+  resume?: boolean;
+  /** With `resume`: submit jobs that failed before. */
+  retryFailed?: boolean;
+  /** With `resume`: submit again jobs whose earlier submit is uncertain (default true). */
+  resubmitUncertain?: boolean;
+  /** Deadline of each job's wait, in ms. Default: the task engine's (10 min images, 30 min videos). */
+  timeout?: number;
+  /** File name template for jobs without `name` (default `{id}-{index}`). */
+  name?: string;
+  signal?: AbortSignal;
+  onEvent?: OnBatchEvent;
+  /**
+   * Throttling the providers' transports absorbed by retrying (pass `feed.onRetry` as each provider's
+   * `onRetry`), so the concurrency drops before any job sees a throttle error.
+   */
+  throttles?: ThrottleFeed;
+  /** Write `<out>/report.json` (default true). */
+  writeReport?: boolean;
+  journal?: JournalOptions;
+  /** Injection points for tests: backoff sleeps (abortable), jitter, and the report's timestamps. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  now?: () => Date;
+}
+
+export interface BatchRunResult {
+  report: BatchReport;
+  plan: ResumePlan;
+  interrupted: boolean;
+  journalFile: string;
+  /** `<out>/report.json`, when written. */
+  reportFile?: string;
+}
+
+/**
+ * Connects the providers' transport retries to a batch: create one, pass `onRetry` to the provider clients
+ * (`new VisualProvider({ ..., onRetry: feed.onRetry })`) and the feed to `runBatch({ throttles: feed })`.
+ * Only retries caused by throttling (HTTP 429, codes 50429 / 50430) are passed on.
+ */
+export class ThrottleFeed {
+  readonly #listeners = new Set<() => void>();
+
+  readonly onRetry = (event: RetryEvent): void => {
+    if (!/^HTTP 429\b|\b5042[9]\b|\b50430\b/.test(event.reason)) return;
+    for (const listener of this.#listeners) listener();
+  };
+
+  /** Returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+/** Failures of a wait or a download that say nothing against the task: polling and downloading again is safe. */
+export function isSafeToRetry(error: unknown): boolean {
+  if (error instanceof TaskFailedError) return false;
+  if (error instanceof NetworkError || error instanceof RateLimitError) return true;
+  if (error instanceof TimeoutError) return error.taskId === undefined;
+  if (error instanceof ApiError) return error.retryable;
+  return error instanceof JimengError && error.code === "DOWNLOAD_FAILED";
+}
+
+/** A submit failure that proves the provider did not accept the job: a throttle, or a request never sent. */
+function notAccepted(error: unknown): boolean {
+  return isThrottle(error) || (error instanceof NetworkError && error.notSent);
+}
+
+type JobOutcome = "succeeded" | "failed" | "stopped";
+
+export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult> {
+  const { jobs, out, signal, onEvent } = options;
+  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ValidationError([
+      { path: "concurrency", message: `must be a whole number ≥ 1, got ${concurrency}` },
+    ]);
+  }
+  const retries = options.retries ?? DEFAULT_BATCH_RETRIES;
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new ValidationError([{ path: "retries", message: `must be a whole number ≥ 0, got ${retries}` }]);
+  }
+  if (options.qps !== undefined && !(options.qps > 0 && Number.isFinite(options.qps))) {
+    throw new ValidationError([{ path: "qps", message: `must be a positive number, got ${options.qps}` }]);
+  }
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? (() => new Date());
+  const emit = (event: BatchEvent) => onEvent?.(event);
+  const startedAt = now();
+
+  // 1. The plan: from the journal with `resume`; a fresh run archives an earlier journal and submits everything.
+  const journalFile = journalPath(out);
+  let archivedJournal: string | undefined;
+  let skippedLines: number[] = [];
+  let plan: ResumePlan;
+  if (options.resume) {
+    const replayed = await replayJournal(out);
+    skippedLines = replayed.skippedLines;
+    plan = planResume(jobs, replayed.state, {
+      retryFailed: options.retryFailed ?? false,
+      resubmitUncertain: options.resubmitUncertain ?? true,
+    });
+  } else {
+    archivedJournal = await archiveJournal(journalFile, startedAt);
+    plan = planResume(jobs, new Map());
+  }
+  emit({
+    type: "plan",
+    plan,
+    total: jobs.length,
+    skippedLines,
+    ...(archivedJournal !== undefined ? { archivedJournal } : {}),
+  });
+
+  const journal = await Journal.open(out, options.journal);
+  const transport = new HttpTransport();
+  const clients = new Map<ProviderName, Jimeng>();
+  const makeClient = options.jimeng ?? ((provider: Provider) => new Jimeng({ provider }));
+  const clientFor = (job: BatchJob): Jimeng => {
+    const name = job.provider ?? options.provider.name;
+    let client = clients.get(name);
+    if (client) return client;
+    const provider = name === options.provider.name ? options.provider : options.providers?.[name];
+    if (!provider) {
+      throw new ValidationError([
+        { path: "provider", message: `no ${name} provider is configured for this batch` },
+      ]);
+    }
+    const limited =
+      options.qps !== undefined
+        ? withRateLimit(provider, new TokenBucket({ ratePerSecond: options.qps, sleep }))
+        : provider;
+    client = makeClient(limited);
+    clients.set(name, client);
+    return client;
+  };
+
+  const limit = pLimit(concurrency);
+  let throttleReported = false;
+  const aimd = new AimdConcurrency({
+    max: concurrency,
+    target: limit,
+    onChange: (change) => {
+      emit({ type: "concurrency", change });
+      if (change.reason === "throttled" && !throttleReported) {
+        throttleReported = true;
+        emit({ type: "throttled", from: change.from, to: change.to });
+      }
+    },
+  });
+
+  // A throttle seen anywhere lowers the limit once per round: the ticket is renewed only when a submit
+  // succeeds after it, so a burst of refusals of requests already under way counts as one.
+  let throttleTicket = aimd.start();
+  const throttled = () => {
+    aimd.throttled(throttleTicket);
+  };
+  const unsubscribe = options.throttles?.subscribe(throttled);
+
+  let interrupted = signal?.aborted === true;
+  const onAbort = () => {
+    if (interrupted) return;
+    interrupted = true;
+    emit({ type: "interrupted" });
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (interrupted) emit({ type: "interrupted" });
+
+  /** Backoff that ends early (false) when the run is interrupted. */
+  const pause = async (ms: number): Promise<boolean> => {
+    try {
+      await sleep(ms, signal);
+      return !interrupted;
+    } catch (error) {
+      if (error instanceof AbortError || signal?.aborted) return false;
+      throw error;
+    }
+  };
+
+  const fail = async (job: BatchJob, error: unknown, taskId: string | undefined): Promise<JobOutcome> => {
+    const status = error instanceof TaskFailedError ? error.state : undefined;
+    await journal.failed(job, error, {
+      ...(taskId !== undefined ? { taskId } : {}),
+      ...(status !== undefined ? { status } : {}),
+    });
+    emit({
+      type: "end",
+      job,
+      status: status ?? "failed",
+      ...(taskId !== undefined ? { taskId } : {}),
+      files: [],
+      error: summariseError(error).error,
+    });
+    return "failed";
+  };
+
+  const taskEvents = (job: BatchJob) => (event: TaskEvent) => {
+    if (event.type === "status") {
+      emit({
+        type: "status",
+        job,
+        ref: event.ref,
+        status: event.status.status,
+        elapsedMs: event.elapsedMs,
+      });
+    } else if (event.type === "retry" && isThrottle(event.error)) {
+      throttled();
+    }
+  };
+
+  /** Submits `job` (journaled before and after), retrying only what provably was not accepted. */
+  const submit = async (job: BatchJob, client: Jimeng): Promise<TaskRef | JobOutcome> => {
+    const request = toGenerationRequest(job);
+    let throttles = 0;
+    let unsent = 0;
+    for (;;) {
+      if (interrupted) return "stopped";
+      await journal.submitting(job);
+      const ticket = aimd.start();
+      try {
+        // No signal: a submit in flight lands, and its task id reaches the journal before we stop.
+        const ref = await client.submit(request, {
+          onSubmitted: async (accepted) => {
+            await journal.submitted(job, accepted);
+            emit({ type: "submitted", job, ref: accepted });
+          },
+        });
+        aimd.succeeded(ticket);
+        throttleTicket = aimd.start();
+        return ref;
+      } catch (error) {
+        const refused = isThrottle(error);
+        if (refused) aimd.throttled(ticket);
+        if (!notAccepted(error)) return fail(job, error, undefined);
+        const budgetLeft = refused ? throttles++ < MAX_THROTTLED_SUBMITS : unsent++ < retries;
+        if (!budgetLeft) return fail(job, error, undefined);
+        const attempt = refused ? throttles : unsent;
+        const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+        const delayMs = retryDelay(attempt - 1, hint, random);
+        emit({ type: "retry", job, phase: "submit", attempt, delayMs, error: summariseError(error).error });
+        if (!(await pause(delayMs))) return "stopped";
+      }
+    }
+  };
+
+  /** Waits for the task and saves its outputs; polls and downloads are safe to repeat. */
+  const finish = async (job: BatchJob, client: Jimeng, ref: TaskRef): Promise<JobOutcome> => {
+    for (let attempt = 1; ; attempt++) {
+      if (interrupted) return "stopped";
+      let phase: "wait" | "download" = "wait";
+      try {
+        const result = await client.waitFor(ref, {
+          ...(signal ? { signal } : {}),
+          ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+          onEvent: taskEvents(job),
+        });
+        phase = "download";
+        const saved: DownloadedFile[] = await downloadOutputs(result.status.outputs, {
+          dir: out,
+          name: job.name ?? options.name ?? DEFAULT_BATCH_NAME,
+          context: { prompt: job.prompt, model: ref.model, taskId: ref.taskId, id: job.id },
+          transport,
+          sleep,
+          random,
+          ...(signal ? { signal } : {}),
+          onProgress: (progress) => emit({ type: "download", job, ref, ...progress }),
+        });
+        const files = saved.map((file) => ({
+          file: path.relative(out, file.file).split(path.sep).join("/"),
+          sha256: file.sha256,
+          bytes: file.bytes,
+        }));
+        await journal.succeeded(job, ref.taskId, files);
+        emit({ type: "end", job, status: "succeeded", taskId: ref.taskId, files });
+        return "succeeded";
+      } catch (error) {
+        if (signal?.aborted) return "stopped";
+        if (!isSafeToRetry(error) || attempt > retries) return fail(job, error, ref.taskId);
+        const delayMs = retryDelay(attempt - 1, undefined, random);
+        emit({ type: "retry", job, phase, attempt, delayMs, error: summariseError(error).error });
+        if (!(await pause(delayMs))) return "stopped";
+      }
+    }
+  };
+
+  const runJob = async (planned: PlannedJob): Promise<JobOutcome> => {
+    const { job } = planned;
+    if (planned.action === "skip") {
+      await rerecord(journal, planned);
+      emit({ type: "skip", job, reason: planned.reason });
+      return planned.reason === "succeeded" ? "succeeded" : "failed";
+    }
+    if (interrupted) return "stopped";
+    return limit(async (): Promise<JobOutcome> => {
+      if (interrupted) return "stopped";
+      emit({ type: "start", job, action: planned.action as "submit" | "poll", reason: planned.reason });
+      let client: Jimeng;
+      try {
+        client = clientFor(job);
+      } catch (error) {
+        return fail(job, error, undefined);
+      }
+      let ref: TaskRef;
+      if (planned.action === "poll" && planned.ref) {
+        ref = planned.ref;
+        await rerecord(journal, planned);
+      } else {
+        const submitted = await submit(job, client);
+        if (typeof submitted === "string") return submitted;
+        ref = submitted;
+      }
+      return finish(job, client, ref);
+    });
+  };
+
+  // Every job settles before the journal closes, even when one of them hit an unexpected error.
+  const settled = await Promise.allSettled(plan.jobs.map(runJob));
+  signal?.removeEventListener("abort", onAbort);
+  unsubscribe?.();
+  const finishedAt = now();
+  await journal.close();
+  // The providers are the caller's to close (they may serve more than this batch).
+  await transport.close();
+  const crash = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (crash) throw crash.reason;
+
+  const { state } = await replayJournal(out);
+  const report = buildReport({ jobs, state, startedAt, finishedAt, interrupted });
+  const result: BatchRunResult = { report, plan, interrupted, journalFile };
+  if (options.writeReport ?? true) {
+    const reportFile = path.join(out, REPORT_FILE);
+    await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    result.reportFile = reportFile;
+  }
+  return result;
+}
+
+/**
+ * When the planner matched a journal entry recorded under another id (shifted `line-N` ids, a renamed job),
+ * the state is written again under the job's own id, so the report and the next resume find it there.
+ */
+async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
+  const previous = planned.previous;
+  if (planned.matchedFrom === undefined || previous === undefined) return;
+  const base = { jobId: planned.job.id, hash: planned.job.hash, at: new Date().toISOString() };
+  const taskId = previous.ref?.taskId;
+  switch (previous.status) {
+    case "submitted":
+      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      return;
+    case "succeeded":
+      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      await journal.append({
+        type: "succeeded",
+        ...base,
+        files: previous.files ?? [],
+        ...(taskId !== undefined ? { taskId } : {}),
+      });
+      return;
+    case "failed":
+      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      await journal.append({
+        type: "failed",
+        ...base,
+        error: previous.error ?? { code: "UNKNOWN", message: "failed in an earlier run" },
+        retryable: previous.retryable ?? false,
+        ...(taskId !== undefined ? { taskId } : {}),
+        ...(previous.taskStatus !== undefined ? { status: previous.taskStatus } : {}),
+      });
+      return;
+    case "submitting":
+      return;
+  }
+}
+
+/** Moves an earlier run's journal aside (a fresh run starts a new one); returns where it went. */
+async function archiveJournal(file: string, at: Date): Promise<string | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info || info.size === 0) return undefined;
+  const stamp = at.toISOString().replace(/[:.]/g, "-");
+  const target = path.join(path.dirname(file), `journal-${stamp}.jsonl`);
+  await rename(file, target);
+  return target;
+}
