@@ -4,6 +4,7 @@
  * This module must stay light: no zod, undici, conf or ora here (they would slow `jimeng --version`).
  */
 import type { ProviderName } from "../errors.js";
+import { SUBMIT_COMMAND_OPTIONS, WAITING_COMMAND_OPTIONS } from "./generation-options.js";
 import type { CliIO } from "./io.js";
 import type { Output } from "./output.js";
 
@@ -79,6 +80,17 @@ export interface CommandSpec {
 const loadConfig = () => import("./commands/config.js");
 const loadEmulate = () => import("./commands/emulate.js");
 const loadModels = () => import("./commands/models.js");
+const loadGenerate = () => import("./commands/generate.js");
+const loadCompose = () => import("./commands/compose.js");
+const loadVideo = () => import("./commands/video.js");
+const loadSubmit = () => import("./commands/submit.js");
+const loadResult = () => import("./commands/result.js");
+const loadDoctor = () => import("./commands/doctor.js");
+
+const promptArgument: ArgumentSpec = {
+  name: "<prompt...>",
+  description: "what to make (quote it, or let the words be joined)",
+};
 
 const configKeyArgument: ArgumentSpec = {
   name: "<key>",
@@ -86,10 +98,155 @@ const configKeyArgument: ArgumentSpec = {
 };
 
 /**
- * The generation commands (generate, compose, video, submit, result, batch, doctor) slot in here as further
- * entries once the task engine lands.
+ * The generation commands share their flags through generation-options.ts (declared once, from the model
+ * registries' vocabulary).
  */
 export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "generate",
+    summary: "text-to-image (with --image: reference images); waits and downloads",
+    load: loadGenerate,
+    interruptible: true,
+    arguments: [promptArgument],
+    options: WAITING_COMMAND_OPTIONS,
+    examples: [
+      'jimeng generate "an orange cat under cherry blossoms, anime style" -n 2',
+      'jimeng generate "a lighthouse at dusk" --ratio 16:9 --resolution 4k -o assets/',
+      'jimeng generate "poster, bold type" --json --timeout 5m',
+      'jimeng --emulator generate "try it offline" -o demo-output',
+    ],
+  },
+  {
+    name: "compose",
+    summary: "image-to-image / multi-image composition from --image references; waits and downloads",
+    load: loadCompose,
+    interruptible: true,
+    arguments: [promptArgument],
+    options: WAITING_COMMAND_OPTIONS,
+    examples: [
+      'jimeng compose "make it autumn" --image photo.jpg -m jimeng_i2i_v30',
+      'jimeng compose "both characters at a cafe" --image https://example.com/a.png --image https://example.com/b.png',
+    ],
+  },
+  {
+    name: "video",
+    summary:
+      "text-to-video, or image-to-video with --image (first frame, then last frame); waits and downloads",
+    load: loadVideo,
+    interruptible: true,
+    arguments: [promptArgument],
+    options: WAITING_COMMAND_OPTIONS,
+    examples: [
+      'jimeng video "waves rolling onto a beach at sunset" --duration 5 --ratio 16:9',
+      'jimeng video "the cat turns its head" --image first.png --duration 5 -m jimeng-i2v-3.0',
+    ],
+  },
+  {
+    name: "submit",
+    summary: "submit a generate, compose or video job and print its task id at once (no waiting)",
+    load: loadSubmit,
+    interruptible: true,
+    arguments: [
+      {
+        name: "<kind>",
+        description: "the kind of job",
+        choices: ["generate", "compose", "video"],
+      },
+      promptArgument,
+    ],
+    options: SUBMIT_COMMAND_OPTIONS,
+    examples: [
+      'id=$(jimeng submit generate "a red fox in snow")',
+      "jimeng result $id --wait --download",
+      'jimeng submit video "a paper boat on a stream" --duration 5 --json',
+    ],
+  },
+  {
+    name: "result",
+    summary: "a task's status; --wait polls until it ends, --download saves its outputs",
+    load: loadResult,
+    interruptible: true,
+    arguments: [{ name: "<task-id>", description: "the id `submit` (or a timed-out run) printed" }],
+    options: [
+      { flags: "--wait", description: "poll until the task ends" },
+      { flags: "--download", description: "save the outputs (with --wait: once it succeeded)" },
+      ...WAITING_COMMAND_OPTIONS.filter((option) =>
+        [
+          "-m, --model <name>",
+          "-o, --out <dir>",
+          "--name <template>",
+          "--timeout <duration>",
+          "--endpoint <url>",
+          "--region <region>",
+        ].includes(option.flags),
+      ),
+      {
+        flags: "--kind <kind>",
+        description: "the task's kind, for a task this machine did not submit",
+        choices: ["generate", "compose", "video"],
+      },
+    ],
+    examples: [
+      "jimeng result 7392616336519618328",
+      "jimeng result 7392616336519618328 --wait --download -o assets/",
+      "jimeng --provider visual result 7392616336519618328 --model jimeng_t2i_v40 --json",
+    ],
+  },
+  {
+    name: "batch",
+    summary: "run every job of a .jsonl / .json / .txt batch file; resumable after Ctrl-C, kill or crash",
+    load: () => import("./commands/batch.js"),
+    interruptible: true,
+    arguments: [
+      {
+        name: "<file>",
+        description: "jobs: .jsonl (one per line), .json (array or {defaults, jobs}), .txt (prompts)",
+      },
+    ],
+    options: [
+      {
+        flags: "-c, --concurrency <n>",
+        description: "jobs in flight at once (lowered while throttled)",
+        defaultValue: "4",
+      },
+      { flags: "--qps <n>", description: "most submits + polls per second" },
+      {
+        flags: "-o, --out <dir>",
+        description: "where files, the journal and report.json go (default ./jimeng-output)",
+      },
+      {
+        flags: "--retries <n>",
+        description: "per job, for failures safe to retry (polls, downloads)",
+        defaultValue: "2",
+      },
+      { flags: "--dry-run", description: "validate and print the plan and estimated cost; sends nothing" },
+      {
+        flags: "--resume",
+        description: "continue from <out>/.jimeng/journal.jsonl: poll recorded tasks, never resubmit them",
+      },
+      { flags: "--retry-failed", description: "with --resume: submit failed jobs again" },
+      {
+        flags: "--no-resubmit-uncertain",
+        description: "with --resume: skip jobs whose last submit may or may not have landed",
+      },
+      { flags: "--timeout <duration>", description: "longest wait per job, e.g. 90s, 10m" },
+      { flags: "-m, --model <name>", description: "model for jobs that name none" },
+      { flags: "--endpoint <url>", description: "the chosen provider's endpoint" },
+      { flags: "--region <region>", description: "Volcengine region (visual provider)" },
+    ],
+    examples: [
+      "jimeng batch jobs.jsonl -c 8 -o assets/",
+      "jimeng batch prompts.txt --dry-run",
+      "jimeng batch jobs.jsonl -o assets/ --resume",
+      "jimeng --json batch jobs.json --qps 5 > report.json",
+    ],
+  },
+  {
+    name: "doctor",
+    summary: "check Node, config permissions, credentials (a signed probe), endpoints and session liveness",
+    load: loadDoctor,
+    examples: ["jimeng doctor", "jimeng doctor --json", "jimeng --emulator doctor"],
+  },
   {
     name: "config",
     summary: "read and change the config store (credentials, endpoints, defaults)",

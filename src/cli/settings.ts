@@ -3,6 +3,7 @@
  * config > default), register the secrets with the output scrubber, start the emulator for `--emulator`,
  * and check the chosen provider's credentials.
  */
+import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-table.js";
 import {
   openConfigStore,
@@ -53,4 +54,24 @@ export async function prepareProvider(
     await emulator.stop();
     throw error;
   }
+}
+
+/**
+ * Pure: the options `createProvider` (src/providers/create.ts) takes for a checked provider configuration, so
+ * every command builds its provider the same way. `timeout` is the deadline of each quick call.
+ */
+export function providerOptions(config: ProviderConfig, timeout?: number): ProviderOptions {
+  const extra = timeout === undefined ? {} : { timeout };
+  if (config.provider === "visual") {
+    return {
+      provider: "visual",
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
+      endpoint: config.endpoint,
+      region: config.region,
+      ...extra,
+    };
+  }
+  return { provider: "session", sessionId: config.sessionIds, endpoint: config.endpoint, ...extra };
 }

@@ -1,0 +1,117 @@
+/**
+ * The local task list: every submission the CLI made, one JSON line each in `tasks.jsonl` next to the config
+ * file, so that `jimeng result <id>` works with just the id (the Visual API's GetResult needs the req_key the
+ * task was submitted with, and session queries need the kind and the submitting account's hash).
+ *
+ * Append-only; the last line for an id wins; unreadable lines are skipped. It never holds a secret: provider,
+ * model, kind, submittedAt, the session's account *hash*, and the start of the prompt (for `{slug}` names).
+ */
+import { appendFile, chmod, mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { ProviderName } from "../errors.js";
+import type { TaskKind, TaskRef } from "../providers/types.js";
+import { configFilePath } from "./config.js";
+
+export const TASK_INDEX_FILE = "tasks.jsonl";
+/** Enough of the prompt to name files by; the rest is not needed. */
+const PROMPT_CHARS = 200;
+const PROVIDERS: readonly string[] = ["visual", "session"];
+const KINDS: readonly string[] = ["generate", "compose", "video"];
+
+export interface TaskIndexEntry {
+  taskId: string;
+  provider: ProviderName;
+  model: string;
+  kind: TaskKind;
+  submittedAt: string;
+  /** Session provider: the hash naming the submitting session (never the session id). */
+  account?: string;
+  /** The start of the prompt. */
+  prompt?: string;
+}
+
+/** The index file's path for this environment: beside the config file. */
+export function taskIndexPath(env: NodeJS.ProcessEnv): string {
+  return join(dirname(configFilePath(env)), TASK_INDEX_FILE);
+}
+
+/** Pure: the entry to record for a submitted task. */
+export function entryFor(ref: TaskRef, prompt?: string): TaskIndexEntry {
+  const entry: TaskIndexEntry = {
+    taskId: ref.taskId,
+    provider: ref.provider,
+    model: ref.model,
+    kind: ref.kind,
+    submittedAt: ref.submittedAt,
+  };
+  if (ref.account !== undefined) entry.account = ref.account;
+  if (prompt !== undefined) entry.prompt = [...prompt].slice(0, PROMPT_CHARS).join("");
+  return entry;
+}
+
+/** Pure: one line of the file as an entry, or undefined when it is not one. */
+export function parseEntry(line: string): TaskIndexEntry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.taskId !== "string" || v.taskId === "") return undefined;
+  if (typeof v.provider !== "string" || !PROVIDERS.includes(v.provider)) return undefined;
+  if (typeof v.model !== "string" || typeof v.kind !== "string" || !KINDS.includes(v.kind)) return undefined;
+  if (typeof v.submittedAt !== "string") return undefined;
+  const entry: TaskIndexEntry = {
+    taskId: v.taskId,
+    provider: v.provider as ProviderName,
+    model: v.model,
+    kind: v.kind as TaskKind,
+    submittedAt: v.submittedAt,
+  };
+  if (typeof v.account === "string") entry.account = v.account;
+  if (typeof v.prompt === "string") entry.prompt = v.prompt;
+  return entry;
+}
+
+/** Pure: the last entry for `taskId` in the file's text (of `provider`, when given). */
+export function findEntry(text: string, taskId: string, provider?: ProviderName): TaskIndexEntry | undefined {
+  const lines = text.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] as string;
+    if (!line.includes(taskId)) continue;
+    const entry = parseEntry(line);
+    if (entry?.taskId === taskId && (provider === undefined || entry.provider === provider)) return entry;
+  }
+  return undefined;
+}
+
+export interface TaskIndex {
+  readonly path: string;
+  record(entry: TaskIndexEntry): Promise<void>;
+  find(taskId: string, provider?: ProviderName): Promise<TaskIndexEntry | undefined>;
+}
+
+/** The index of this environment (`JIMENG_CONFIG_DIR`, else the config store's folder). */
+export function openTaskIndex(env: NodeJS.ProcessEnv): TaskIndex {
+  const path = taskIndexPath(env);
+  return {
+    path,
+    async record(entry) {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+      if (process.platform !== "win32") await chmod(path, 0o600);
+    },
+    async find(taskId, provider) {
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+      return findEntry(text, taskId, provider);
+    },
+  };
+}
