@@ -1,0 +1,26 @@
+/**
+ * The README's generation options table is generated: it must equal `renderOptionsTable` over both registries.
+ * Fails until the "Command line" section (with the table) is in README.md; regenerate it with
+ * `npx tsx -e 'import("./src/cli/generation-options.ts").then(...)'` (see the section's note).
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { renderOptionsTable } from "../../src/cli/generation-options.js";
+import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+
+describe("README options table", () => {
+  it("is the table the flag declarations and model registries render", () => {
+    const table = renderOptionsTable([...VISUAL_MODELS, ...SESSION_MODELS]);
+    const start = README.indexOf(table.split("\n")[0] as string);
+    expect(
+      start,
+      "README.md has no generation options table; paste the Command line section",
+    ).toBeGreaterThan(-1);
+    const lines = README.slice(start).split("\n");
+    const end = lines.findIndex((line) => !line.startsWith("|"));
+    expect(lines.slice(0, end === -1 ? undefined : end).join("\n")).toBe(table);
+  });
+});
