@@ -170,9 +170,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: "--wait", description: "poll until the task ends" },
       { flags: "--download", description: "save the outputs (with --wait: once it succeeded)" },
+      {
+        flags: "-m, --model <name>",
+        description: "the model the task was submitted with, for a task this machine did not submit",
+      },
       ...WAITING_COMMAND_OPTIONS.filter((option) =>
         [
-          "-m, --model <name>",
           "-o, --out <dir>",
           "--name <template>",
           "--timeout <duration>",

@@ -1,7 +1,7 @@
 /**
  * The README's generation options table is generated: it must equal `renderOptionsTable` over both registries.
- * Fails until the "Command line" section (with the table) is in README.md; regenerate it with
- * `npx tsx -e 'import("./src/cli/generation-options.ts").then(...)'` (see the section's note).
+ * Fails until the "Command line" section (with the table) is in README.md. Print the current table with:
+ *   npx tsx -e 'import("./src/cli/generation-options.ts").then(async (o) => { const v = await import("./src/providers/visual/models.ts"); const s = await import("./src/providers/session/models.ts"); console.log(o.renderOptionsTable([...v.VISUAL_MODELS, ...s.SESSION_MODELS])) })'
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
