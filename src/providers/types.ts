@@ -12,16 +12,18 @@ export type OutputKind = "image" | "video";
 export type ImageFormat = "jpeg" | "png" | "webp";
 
 /** The provider-neutral generation options (CLI flags, batch job fields). A model lists those it accepts. */
-export type GenericOption =
-  | "ratio"
-  | "resolution"
-  | "size"
-  | "count"
-  | "seed"
-  | "negative"
-  | "strength"
-  | "duration"
-  | "watermark";
+export const GENERIC_OPTIONS = [
+  "ratio",
+  "resolution",
+  "size",
+  "count",
+  "seed",
+  "negative",
+  "strength",
+  "duration",
+  "watermark",
+] as const;
+export type GenericOption = (typeof GENERIC_OPTIONS)[number];
 
 export interface ImageLimits {
   min: number;

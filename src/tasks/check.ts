@@ -6,19 +6,7 @@
  */
 import type { ValidationIssue } from "../errors.js";
 import type { ParsedGenerationRequest } from "../providers/request.js";
-import type { GenericOption, ModelCapability } from "../providers/types.js";
-
-const GENERIC_OPTIONS: readonly GenericOption[] = [
-  "ratio",
-  "resolution",
-  "size",
-  "count",
-  "seed",
-  "negative",
-  "strength",
-  "duration",
-  "watermark",
-];
+import { GENERIC_OPTIONS, type ModelCapability } from "../providers/types.js";
 
 function list(values: readonly (string | number)[]): string {
   return values.length ? values.join(", ") : "none";

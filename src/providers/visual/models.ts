@@ -6,13 +6,14 @@
 import { z } from "zod";
 import { ValidationError, type ValidationIssue } from "../../errors.js";
 import { issuesFromZod } from "../../validation.js";
-import type {
-  GenericOption,
-  ImageLimits,
-  ModelCapability,
-  ProviderRequest,
-  ResolvedImage,
-  TaskKind,
+import {
+  GENERIC_OPTIONS,
+  type GenericOption,
+  type ImageLimits,
+  type ModelCapability,
+  type ProviderRequest,
+  type ResolvedImage,
+  type TaskKind,
 } from "../types.js";
 
 // ------------------------------------------------------------------------------------ field schemas
@@ -736,18 +737,6 @@ export interface NativeRequest {
   /** Validated native body, defaults applied, without `req_key`. */
   body: Record<string, unknown>;
 }
-
-const GENERIC_OPTIONS: readonly GenericOption[] = [
-  "ratio",
-  "resolution",
-  "size",
-  "count",
-  "seed",
-  "negative",
-  "strength",
-  "duration",
-  "watermark",
-];
 
 function fail(model: string, issues: ValidationIssue[], hint?: string): never {
   const text = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ");
