@@ -1,0 +1,321 @@
+/**
+ * `jimeng batch <file>`: validates the whole file against the chosen provider's model registry (nothing is
+ * sent when any job is wrong: exit 2), then runs it with the batch runner, shows progress, writes
+ * `<out>/report.json` and, with `--json`, prints the report. Exit 0 when every job succeeded, 1 otherwise,
+ * 130 when interrupted (the resume command is printed).
+ */
+import path from "node:path";
+import { BatchValidationError, validateBatch } from "../../batch/files.js";
+import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
+import { replayJournal } from "../../batch/journal.js";
+import { planResume, type ResumePlan } from "../../batch/plan.js";
+import type { BatchReport } from "../../batch/report.js";
+import {
+  DEFAULT_BATCH_CONCURRENCY,
+  DEFAULT_BATCH_RETRIES,
+  runBatch,
+  ThrottleFeed,
+} from "../../batch/runner.js";
+import { type ProviderName, ValidationError, type ValidationIssue } from "../../errors.js";
+import { createProvider, type ProviderOptions } from "../../providers/create.js";
+import { generationRequestSchema } from "../../providers/request.js";
+import type { ModelCapability, Provider } from "../../providers/types.js";
+import { checkAgainstModel } from "../../tasks/check.js";
+import { createBatchProgress } from "../batch-progress.js";
+import type { CommandCall, CommandContext } from "../command-table.js";
+import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
+import { parseDuration } from "../duration.js";
+import { EXIT } from "../exit-codes.js";
+import { prepareProvider } from "../settings.js";
+
+interface BatchFlags {
+  concurrency: number;
+  qps?: number;
+  out?: string;
+  retries: number;
+  dryRun: boolean;
+  resume: boolean;
+  retryFailed: boolean;
+  resubmitUncertain: boolean;
+  timeout?: number;
+  model?: string;
+  endpoint?: string;
+  region?: string;
+}
+
+function wholeNumber(flag: string, value: unknown, min: number): number {
+  const number = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(number) || number < min) {
+    throw new ValidationError([
+      { path: flag, message: `must be a whole number ≥ ${min}, got "${String(value)}"` },
+    ]);
+  }
+  return number;
+}
+
+function flagsOf(options: Readonly<Record<string, unknown>>): BatchFlags {
+  const flags: BatchFlags = {
+    concurrency: wholeNumber("--concurrency", options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, 1),
+    retries: wholeNumber("--retries", options.retries ?? DEFAULT_BATCH_RETRIES, 0),
+    dryRun: options.dryRun === true,
+    resume: options.resume === true,
+    retryFailed: options.retryFailed === true,
+    resubmitUncertain: options.resubmitUncertain !== false,
+  };
+  if (options.qps !== undefined) {
+    const qps = Number(options.qps);
+    if (!(qps > 0) || !Number.isFinite(qps)) {
+      throw new ValidationError([
+        { path: "--qps", message: `must be a positive number, got "${String(options.qps)}"` },
+      ]);
+    }
+    flags.qps = qps;
+  }
+  if (typeof options.timeout === "string") flags.timeout = parseDuration(options.timeout, "--timeout");
+  for (const key of ["out", "model", "endpoint", "region"] as const) {
+    const value = options[key];
+    if (typeof value === "string" && value.trim() !== "") flags[key] = value;
+  }
+  if (flags.retryFailed && !flags.resume) {
+    throw new ValidationError([{ path: "--retry-failed", message: "only makes sense with --resume" }]);
+  }
+  return flags;
+}
+
+function toProviderOptions(config: ProviderConfig, feed: ThrottleFeed): ProviderOptions {
+  if (config.provider === "visual") return { ...config, onRetry: feed.onRetry };
+  const { sessionIds, ...rest } = config;
+  return { ...rest, sessionId: sessionIds, onRetry: feed.onRetry };
+}
+
+/** The other provider's config when its credentials are there too (jobs may name either provider). */
+function otherConfig(settings: Settings, name: ProviderName): ProviderConfig | Error {
+  try {
+    return providerConfig({ ...settings, provider: { value: name, source: "flag" } });
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** Checks one job against its provider's registry: the model exists for the kind, and takes the job's options. */
+function checkJob(job: BatchJob, provider: Provider): ValidationIssue[] {
+  let model: ModelCapability;
+  try {
+    model = provider.resolveModel(job.model, job.kind);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      return error.issues.map((issue) => ({ path: issue.path || "model", message: issue.message }));
+    }
+    throw error;
+  }
+  const parsed = generationRequestSchema.safeParse(toGenerationRequest(job));
+  if (!parsed.success) return [];
+  const issues = checkAgainstModel(parsed.data, model);
+  const images = job.images?.length ?? 0;
+  if (model.images === null && images > 0) {
+    issues.push({ path: "images", message: `${model.id} takes no reference images` });
+  } else if (model.images && job.kind !== "generate" && images < model.images.min) {
+    issues.push({
+      path: "images",
+      message: `${model.id} needs at least ${model.images.min} reference image(s)`,
+    });
+  } else if (model.images && images > model.images.max) {
+    issues.push({
+      path: "images",
+      message: `${model.id} takes at most ${model.images.max} reference image(s)`,
+    });
+  }
+  return issues;
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that continues this run. */
+function resumeCommand(file: string, out: string, flags: BatchFlags): string {
+  const parts = ["jimeng", "batch", quote(file), "--resume", "-o", quote(out)];
+  if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) parts.push("-c", String(flags.concurrency));
+  if (flags.qps !== undefined) parts.push("--qps", String(flags.qps));
+  if (flags.model) parts.push("-m", quote(flags.model));
+  return parts.join(" ");
+}
+
+interface DryRunJob {
+  id: string;
+  line: number;
+  kind: string;
+  provider: ProviderName;
+  model: string;
+  action: string;
+  reason: string;
+  outputs: number;
+}
+
+function dryRunDocument(plan: ResumePlan, providers: Map<ProviderName, Provider>, fallback: Provider) {
+  let images = 0;
+  let videos = 0;
+  const jobs: DryRunJob[] = plan.jobs.map(({ job, action, reason }) => {
+    const provider = providers.get(job.provider ?? fallback.name) ?? fallback;
+    const model = provider.resolveModel(job.model, job.kind);
+    const outputs = model.output === "video" ? 1 : (job.count ?? 1);
+    if (action === "submit") {
+      if (model.output === "video") videos++;
+      else images += outputs;
+    }
+    return {
+      id: job.id,
+      line: job.source.line,
+      kind: job.kind,
+      provider: provider.name,
+      model: model.id,
+      action,
+      reason,
+      outputs,
+    };
+  });
+  return {
+    dryRun: true as const,
+    jobs,
+    counts: plan.counts,
+    uncertain: plan.uncertain,
+    estimate: { images, videos },
+  };
+}
+
+function dryRunTable(document: ReturnType<typeof dryRunDocument>): string {
+  const header = ["LINE", "ID", "KIND", "PROVIDER", "MODEL", "OUTPUTS", "ACTION"];
+  const rows = document.jobs.map((job) => [
+    String(job.line),
+    job.id,
+    job.kind,
+    job.provider,
+    job.model,
+    String(job.outputs),
+    job.action === "submit" ? job.action : `${job.action} (${job.reason})`,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd();
+  const { counts, estimate } = document;
+  return [
+    line(header),
+    ...rows.map(line),
+    "",
+    `${document.jobs.length} jobs: ${counts.submit} to submit, ${counts.poll} to poll, ${counts.skip} to skip`,
+    `estimated cost: ${estimate.images} image(s)${estimate.videos ? `, ${estimate.videos} video(s)` : ""} (at least; some models make more per request)`,
+    "dry run: nothing was sent",
+  ].join("\n");
+}
+
+function summaryText(report: BatchReport, reportFile: string | undefined): string {
+  const lines = [`${report.succeeded} of ${report.total} succeeded, ${report.failed} failed`];
+  const pending = report.total - report.succeeded - report.failed;
+  if (pending > 0) lines[0] += `, ${pending} not finished`;
+  if (reportFile) lines.push(`report: ${reportFile}`);
+  return lines.join("\n");
+}
+
+export async function run(context: CommandContext, call: CommandCall): Promise<number> {
+  const { output } = context;
+  const file = call.args[0] as string;
+  const flags = flagsOf(call.options);
+  const prepared = await prepareProvider(context, {
+    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.out ? { out: flags.out } : {}),
+  });
+  const feed = new ThrottleFeed();
+  const providers = new Map<ProviderName, Provider>();
+  try {
+    const main = createProvider(toProviderOptions(prepared.provider, feed));
+    providers.set(main.name, main);
+    const unavailable = new Map<ProviderName, Error>();
+    const providerFor = (name: ProviderName): Provider | Error => {
+      const known = providers.get(name) ?? unavailable.get(name);
+      if (known) return known;
+      const config = otherConfig(prepared.settings, name);
+      if (config instanceof Error) {
+        unavailable.set(name, config);
+        return config;
+      }
+      const provider = createProvider(toProviderOptions(config, feed));
+      providers.set(name, provider);
+      return provider;
+    };
+
+    const validation = await validateBatch(file, {
+      ...(flags.model ? { defaults: { model: flags.model } } : {}),
+      validateJob: (job) => {
+        const provider = providerFor(job.provider ?? main.name);
+        if (provider instanceof Error) {
+          return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
+        }
+        return checkJob(job, provider);
+      },
+    });
+    if (!validation.ok) throw new BatchValidationError(file, validation.issues);
+    const jobs = validation.jobs;
+    const out = prepared.settings.outDir.value;
+
+    if (flags.dryRun) {
+      const state = flags.resume ? (await replayJournal(out)).state : new Map();
+      const plan = planResume(jobs, state, {
+        retryFailed: flags.retryFailed,
+        resubmitUncertain: flags.resubmitUncertain,
+      });
+      const document = dryRunDocument(plan, providers, main);
+      output.result(document, () => dryRunTable(document));
+      return EXIT.ok;
+    }
+
+    const progress = await createBatchProgress(output);
+    let result: Awaited<ReturnType<typeof runBatch>>;
+    try {
+      result = await runBatch({
+        jobs,
+        provider: main,
+        providers: Object.fromEntries(providers),
+        out,
+        concurrency: flags.concurrency,
+        retries: flags.retries,
+        resume: flags.resume,
+        retryFailed: flags.retryFailed,
+        resubmitUncertain: flags.resubmitUncertain,
+        throttles: feed,
+        signal: context.signal,
+        onEvent: (event) => progress.onEvent(event),
+        ...(flags.qps !== undefined ? { qps: flags.qps } : {}),
+        ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
+      });
+    } finally {
+      progress.stop();
+    }
+
+    const { report } = result;
+    const reportFile = result.reportFile
+      ? path.relative(process.cwd(), result.reportFile) || result.reportFile
+      : undefined;
+    for (const job of report.jobs) {
+      if (job.error && job.status !== "succeeded") {
+        output.stderrLine(
+          `${output.errStyle.red("✖")} ${job.id}: ${job.status}: ${job.error.message} [${job.error.code}]`,
+        );
+      }
+    }
+    output.result(report, () => summaryText(report, reportFile));
+    if (result.interrupted) {
+      output.warn(`interrupted; continue with:\n  ${resumeCommand(file, out, flags)}`);
+      return EXIT.interrupted;
+    }
+    return report.succeeded === report.total ? EXIT.ok : EXIT.failed;
+  } finally {
+    await Promise.all([...providers.values()].map((provider) => provider.close()));
+    await prepared.close();
+  }
+}

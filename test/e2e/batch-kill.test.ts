@@ -1,0 +1,79 @@
+/**
+ * kill -9 at random moments, then `--resume`, against an emulator that outlives every killed CLI. Whatever the
+ * moment, every job ends done, and the only tasks submitted twice are jobs whose submit was in flight (journal
+ * state `submitting`) at a kill. Quick by default (3 kills); `JIMENG_LONG=1` runs 12.
+ */
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { replayJournal } from "../../src/batch/journal.js";
+import { seededRandom } from "../../src/emulator/random.js";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "./batch-cli.js";
+
+const LONG = process.env.JIMENG_LONG === "1";
+const KILLS = LONG ? 12 : 3;
+const JOBS = LONG ? 40 : 15;
+const CONCURRENCY = 5;
+
+let emulator: RunningEmulator;
+let work: { dir: string; cleanup(): Promise<void> };
+
+beforeEach(async () => {
+  emulator = await startEmulator({
+    durations: { image: [200, 1500] },
+    faults: { download: { truncate: 0.1 } },
+  });
+  work = await tempDir("jimeng-batch-kill-");
+});
+
+afterEach(async () => {
+  await emulator.stop();
+  await work.cleanup();
+});
+
+describe("jimeng batch killed with SIGKILL and resumed", () => {
+  it(`finishes every job after ${KILLS} kills, submitting twice only what was in flight at a kill`, {
+    timeout: 30_000 + KILLS * 5_000,
+  }, async () => {
+    const { writeFile } = await import("node:fs/promises");
+    const file = path.join(work.dir, "jobs.txt");
+    await writeFile(file, Array.from({ length: JOBS }, (_, index) => `kill test prompt ${index}`).join("\n"));
+    const env = emulatorEnv(emulator, path.join(work.dir, "config"));
+    const args = ["batch", file, "-o", "out", "-c", String(CONCURRENCY), "-m", "jimeng_t2i_v31"];
+    const seed = Number(process.env.JIMENG_KILL_SEED ?? 4242);
+    const random = seededRandom(seed);
+
+    let inFlightAtKills = 0;
+    for (let kill = 0; kill < KILLS; kill++) {
+      const run = runCli(kill === 0 ? args : [...args, "--resume"], { env, cwd: work.dir });
+      // Half the kills at a random time (mostly during waits and downloads: each job waits ≥ 5 s for its
+      // model's first poll), half right after a random one of the first submits was recorded, while the rest
+      // of its wave is in flight.
+      const delay = 300 + Math.floor(random() * 2700);
+      const afterSubmits = random() < 0.5 ? 1 + Math.floor(random() * 3) : 0;
+      const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), delay));
+      const moment =
+        afterSubmits > 0
+          ? Promise.race([
+              whenStderr(run, (text) => (text.match(/submitted \(task/g) ?? []).length >= afterSubmits),
+              timer,
+            ])
+          : timer;
+      const finished = await Promise.race([run.exited.then(() => true), moment.then(() => false)]);
+      expect(finished, `the batch ended before the kill: ${run.stderr()}`).toBe(false);
+      run.child.kill("SIGKILL");
+      await run.exited;
+      const { state } = await replayJournal(path.join(work.dir, "out"));
+      inFlightAtKills += [...state.values()].filter((entry) => entry.status === "submitting").length;
+    }
+
+    const last = await runCli([...args, "--resume"], { env, cwd: work.dir }).exited;
+    expect(last.code, last.stderr).toBe(0);
+    const { state } = await replayJournal(path.join(work.dir, "out"));
+    expect([...state.values()].filter((entry) => entry.status === "succeeded")).toHaveLength(JOBS);
+    const counts = Object.values(emulator.counters.tasksByPrompt);
+    expect(counts).toHaveLength(JOBS);
+    const duplicates = counts.reduce((sum, count) => sum + count - 1, 0);
+    expect(duplicates, `seed ${seed}`).toBeLessThanOrEqual(inFlightAtKills);
+  });
+});
