@@ -105,6 +105,7 @@ export class HttpTransport {
   private readonly options: TransportOptions;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly now: () => number;
+  private closed = false;
 
   constructor(options: TransportOptions = {}) {
     this.options = options;
@@ -199,8 +200,11 @@ export class HttpTransport {
     }
   }
 
+  /** Closes the connection pool it owns; calling it again does nothing. */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (!this.ownsDispatcher || this.closed) return;
+    this.closed = true;
+    await this.dispatcher.close();
   }
 
   private userAgent(): string {

@@ -42,6 +42,11 @@ export interface JimengOptions {
   sleep?: Sleep;
   /** Jitter source in [0, 1). Default: `Math.random`. */
   random?: () => number;
+  /**
+   * Longest wait between two polls, in ms. The default schedule starts at the model's shortest plausible
+   * duration (seconds); against the emulator, whose tasks finish in milliseconds, cap it (e.g. 100).
+   */
+  maxPollIntervalMs?: number;
   /** Replaces the media layer (custom storage, tests). Default: the built-in local-file media layer. */
   media?: Partial<MediaFunctions>;
 }
@@ -91,7 +96,9 @@ export class Jimeng {
   constructor(options: JimengOptions) {
     this.provider = options.provider;
     this.clock = options.clock ?? systemClock;
-    this.sleep = options.sleep ?? systemSleep;
+    const sleep = options.sleep ?? systemSleep;
+    const cap = options.maxPollIntervalMs;
+    this.sleep = cap === undefined ? sleep : (ms, signal) => sleep(Math.min(ms, cap), signal);
     this.random = options.random ?? Math.random;
     this.resolveImages = options.media?.resolveImages ?? resolveLocalImages;
     this.downloadOutputs = options.media?.downloadOutputs ?? saveOutputs;

@@ -329,3 +329,11 @@ describe("HttpTransport abort races", () => {
     await s.close();
   });
 });
+
+describe("HttpTransport.close", () => {
+  it("can be called twice (a client and its provider may both close it)", async () => {
+    const t = new HttpTransport();
+    await t.close();
+    await expect(t.close()).resolves.toBeUndefined();
+  });
+});

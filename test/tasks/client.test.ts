@@ -260,3 +260,28 @@ describe("Jimeng helpers", () => {
     expect(provider.closed).toBe(true);
   });
 });
+
+describe("Jimeng maxPollIntervalMs", () => {
+  it("caps every wait between polls, the first one included", async () => {
+    const time = new FakeTime();
+    const provider = new FakeProvider(time, ["queued", "running", "running", "succeeded"]);
+    const jimeng = new Jimeng({
+      provider,
+      clock: time.clock,
+      sleep: time.sleep,
+      random: () => 0,
+      maxPollIntervalMs: 100,
+    });
+    await jimeng.generate({ prompt: "a cat" });
+    expect(time.pauses.length).toBeGreaterThan(0);
+    expect(Math.max(...time.pauses)).toBeLessThanOrEqual(100);
+  });
+
+  it("leaves the model's schedule alone when not set (first poll at the model's prior)", async () => {
+    const time = new FakeTime();
+    const provider = new FakeProvider(time, ["succeeded"]);
+    const jimeng = new Jimeng({ provider, clock: time.clock, sleep: time.sleep, random: () => 0 });
+    await jimeng.generate({ prompt: "a cat" });
+    expect(time.pauses[0]).toBe(8000);
+  });
+});

@@ -19,7 +19,6 @@ import type {
 import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
-import type { Sleep } from "../../tasks/wait.js";
 import type { CommandCall, CommandContext } from "../command-table.js";
 import { durationMs } from "../duration.js";
 import { ConfigError, EXIT, exitCodeFor } from "../exit-codes.js";
@@ -237,25 +236,16 @@ export class TaskProgress {
  * in-process emulator, whose tasks take about a second, the cap is 100 ms. Otherwise the SDK's adaptive
  * schedule decides alone (undefined).
  */
-export function pollSleep(env: NodeJS.ProcessEnv, emulator: boolean): Sleep | undefined {
+export function pollIntervalCap(env: NodeJS.ProcessEnv, emulator: boolean): number | undefined {
   const raw = env.JIMENG_POLL_INTERVAL?.trim();
-  let cap: number | undefined;
-  if (raw) {
-    cap = durationMs(raw);
-    if (cap === undefined) {
-      throw new ConfigError(`JIMENG_POLL_INTERVAL "${raw}" is not a duration`, {
-        hint: "use e.g. 500ms or 2s, or unset JIMENG_POLL_INTERVAL",
-      });
-    }
-  } else if (emulator) {
-    cap = 100;
+  if (!raw) return emulator ? 100 : undefined;
+  const cap = durationMs(raw);
+  if (cap === undefined) {
+    throw new ConfigError(`JIMENG_POLL_INTERVAL "${raw}" is not a duration`, {
+      hint: "use e.g. 500ms or 2s, or unset JIMENG_POLL_INTERVAL",
+    });
   }
-  if (cap === undefined) return undefined;
-  const limit = cap;
-  return async (ms, signal) => {
-    const { sleep } = await import("../../http/sleep.js");
-    return sleep(Math.min(ms, limit), signal);
-  };
+  return cap;
 }
 
 export interface OpenedClient {
@@ -275,13 +265,16 @@ export async function openClient(
   if (typeof options.out === "string") flags.out = options.out;
   const prepared = await prepareProvider(context, flags);
   try {
-    const sleep = pollSleep(context.env, prepared.settings.emulator);
+    const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
     const [{ createProvider }, { Jimeng }] = await Promise.all([
       import("../../providers/create.js"),
       import("../../tasks/client.js"),
     ]);
     const provider = createProvider(providerOptions(prepared.provider));
-    const jimeng = new Jimeng({ provider, ...(sleep ? { sleep } : {}) });
+    const jimeng = new Jimeng({
+      provider,
+      ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}),
+    });
     return {
       prepared,
       jimeng,
