@@ -8,7 +8,9 @@ import type { Output } from "./output.js";
 
 export interface BatchProgress {
   onEvent(event: BatchEvent): void;
-  /** Removes the bars (if any); call before printing the summary. */
+  /** Draws the current state now (bars otherwise redraw up to 10 times a second). */
+  render(): void;
+  /** Draws the final state and removes the job lines; call before printing the summary. */
   stop(): void;
 }
 
@@ -24,7 +26,7 @@ type SingleBar = import("cli-progress").SingleBar;
 
 /** The progress display for the output's mode; loads cli-progress only on a TTY. */
 export async function createBatchProgress(output: Output): Promise<BatchProgress> {
-  if (output.mode.quiet) return { onEvent() {}, stop() {} };
+  if (output.mode.quiet) return { onEvent() {}, render() {}, stop() {} };
   if (!output.mode.interactive) return new LineProgress(output);
   const { default: cliProgress } = await import("cli-progress");
   const multibar = new cliProgress.MultiBar(
@@ -175,6 +177,8 @@ class LineProgress implements BatchProgress {
     }
   }
 
+  render(): void {}
+
   stop(): void {}
 }
 
@@ -210,10 +214,10 @@ class BarProgress implements BatchProgress {
     const entry = this.jobs.get(id);
     if (!entry) return;
     entry.phase = phase;
-    this.render(id);
+    this.drawJob(id);
   }
 
-  private render(id: string): void {
+  private drawJob(id: string): void {
     const entry = this.jobs.get(id);
     if (!entry) return;
     const seconds = Math.round((Date.now() - entry.started) / 1000);
@@ -224,7 +228,7 @@ class BarProgress implements BatchProgress {
   }
 
   private refresh(): void {
-    for (const id of this.jobs.keys()) this.render(id);
+    for (const id of this.jobs.keys()) this.drawJob(id);
   }
 
   private updateOverall(): void {
@@ -244,7 +248,7 @@ class BarProgress implements BatchProgress {
       case "start": {
         const bar = this.multibar.create(1, 0, { kind: "job", text: "" });
         this.jobs.set(event.job.id, { bar, phase: event.action, started: Date.now() });
-        this.render(event.job.id);
+        this.drawJob(event.job.id);
         break;
       }
       case "status":
@@ -275,8 +279,13 @@ class BarProgress implements BatchProgress {
     this.updateOverall();
   }
 
+  render(): void {
+    this.multibar.update();
+  }
+
   stop(): void {
     clearInterval(this.ticker);
+    this.render();
     for (const { bar } of this.jobs.values()) this.multibar.remove(bar);
     this.jobs.clear();
     this.multibar.stop();
