@@ -1,5 +1,12 @@
 // The public SDK surface of `jimeng`. Nothing outside this file is public.
 
+export type { BatchIssue, BatchValidation, ValidateBatchOptions } from "./batch/files.js";
+// Batches: files → validated jobs → concurrency and rate limits → journal (resume) → report.
+export { BatchValidationError, loadBatch, validateBatch } from "./batch/files.js";
+export type { BatchJob } from "./batch/job.js";
+export type { BatchReport, BatchReportJob } from "./batch/report.js";
+export type { BatchEvent, BatchRunResult, OnBatchEvent, RunBatchOptions } from "./batch/runner.js";
+export { runBatch, ThrottleFeed } from "./batch/runner.js";
 export type { EmulatorOptions, RunningEmulator } from "./emulator/server.js";
 // The loopback emulator of both APIs: test your own pipelines offline.
 export { DEMO_CREDENTIALS, startEmulator } from "./emulator/server.js";
@@ -22,6 +29,7 @@ export {
 export type { DebugEvent, RetryEvent } from "./http/transport.js";
 export type { DownloadedFile } from "./media/download.js";
 export type { ProviderOptions } from "./providers/create.js";
+
 // Providers.
 export { createProvider } from "./providers/create.js";
 export type { GenerationRequest, ImageInput } from "./providers/request.js";
