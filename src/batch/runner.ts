@@ -130,8 +130,12 @@ export interface RunBatchOptions {
   /** Write `<out>/report.json` (default true). */
   writeReport?: boolean;
   journal?: JournalOptions;
-  /** Injection points for tests: backoff sleeps (abortable), jitter, and the report's timestamps. */
+  /**
+   * Injection points for tests and benchmarks: backoff sleeps (abortable), jitter, the report's timestamps,
+   * and the `qps` token bucket's monotonic clock (ms).
+   */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  clock?: () => number;
   random?: () => number;
   now?: () => Date;
 }
@@ -242,7 +246,14 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
     }
     const limited =
       options.qps !== undefined
-        ? withRateLimit(provider, new TokenBucket({ ratePerSecond: options.qps, sleep }))
+        ? withRateLimit(
+            provider,
+            new TokenBucket({
+              ratePerSecond: options.qps,
+              sleep,
+              ...(options.clock ? { clock: options.clock } : {}),
+            }),
+          )
         : provider;
     client = makeClient(limited);
     clients.set(name, client);
