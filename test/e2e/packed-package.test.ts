@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,6 +53,31 @@ describe("the packed package", () => {
   it("runs `npx jimeng --version`", () => {
     const out = execFileSync("npx", ["--offline", "jimeng", "--version"], { cwd: dir, encoding: "utf8" });
     expect(out.trim()).toBe(pkg.version);
+  });
+
+  it("runs `npx jimeng generate --emulator --json` and saves the file it reports", () => {
+    const out = execFileSync(
+      "npx",
+      ["--offline", "jimeng", "generate", "a test", "--emulator", "--json", "-o", "out"],
+      {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, JIMENG_CONFIG_DIR: join(dir, "config"), CI: "1" },
+      },
+    );
+    const document = JSON.parse(out) as {
+      status: string;
+      provider: string;
+      outputs: { file: string; bytes: number; sha256: string }[];
+    };
+    expect(document.status).toBe("succeeded");
+    expect(document.outputs.length).toBeGreaterThan(0);
+    for (const output of document.outputs) {
+      const bytes = readFileSync(output.file);
+      expect(bytes.length).toBe(output.bytes);
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(output.sha256);
+      expect(bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+    }
   });
 
   it("imports the SDK as ESM", () => {
