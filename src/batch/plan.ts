@@ -8,6 +8,7 @@
  * | succeeded                            | skip                                                        |
  * | submitted, with a task id            | poll that task — never submit it again                      |
  * | submitting, no task id (uncertain)   | submit (default), or skip with `resubmitUncertain: false`   |
+ * | failed: the wait timed out (task id) | poll that task again — it may have finished since            |
  * | failed                               | skip, or submit with `retryFailed: true`                    |
  *
  * A job whose id is not in the journal (or whose entry there has a different hash) takes over an unclaimed
@@ -26,7 +27,8 @@ export type PlanReason =
   | "submitted"
   | "uncertain"
   | "failed"
-  | "retry-failed";
+  | "retry-failed"
+  | "timed-out";
 
 export interface PlannedJob {
   job: BatchJob;
@@ -126,6 +128,10 @@ function decide(
     case "submitting":
       return { job, action: resubmitUncertain ? "submit" : "skip", reason: "uncertain" };
     case "failed":
+      // Only the wait gave up: the task itself did not fail, so poll it again rather than pay for a new one.
+      if (entry.ref !== undefined && entry.taskStatus === undefined && entry.error?.code === "TIMEOUT") {
+        return { job, action: "poll", reason: "timed-out", ref: entry.ref };
+      }
       return retryFailed
         ? { job, action: "submit", reason: "retry-failed" }
         : { job, action: "skip", reason: "failed" };

@@ -90,6 +90,23 @@ describe("planResume", () => {
     ]);
   });
 
+  it("polls a job whose wait timed out instead of paying for it again, with or without retryFailed", () => {
+    const timedOut: JournalRecord = {
+      type: "failed",
+      jobId: "a",
+      hash: "hash-a",
+      error: { code: "TIMEOUT", message: "no result within 10 min" },
+      retryable: true,
+      at,
+    };
+    const state = replay([submitting("a"), submitted("a", "t1"), timedOut]);
+    for (const options of [{}, { retryFailed: true }]) {
+      const plan = planResume([job("a")], state, options);
+      expect(decisions(plan)).toEqual([["a", "poll", "timed-out"]]);
+      expect(plan.jobs[0]?.ref?.taskId).toBe("t1");
+    }
+  });
+
   it("finds a journal entry by content when line-derived ids shifted, so no job pays twice", () => {
     // Run 1 had two prompts on lines 1 and 2; a new prompt was then inserted at the top.
     const state = replay([submitted("line-1", "t1", "hash-A"), succeeded("line-2", "hash-B")]);
