@@ -152,13 +152,13 @@ export interface BatchRunResult {
 /**
  * Connects the providers' transport retries to a batch: create one, pass `onRetry` to the provider clients
  * (`new VisualProvider({ ..., onRetry: feed.onRetry })`) and the feed to `runBatch({ throttles: feed })`.
- * Only retries caused by throttling (HTTP 429, codes 50429 / 50430) are passed on.
+ * Only retries caused by throttling (HTTP 429, 50429 / 50430, a session server's rate limit) are passed on.
  */
 export class ThrottleFeed {
   readonly #listeners = new Set<() => void>();
 
   readonly onRetry = (event: RetryEvent): void => {
-    if (!/^HTTP 429\b|\b5042[9]\b|\b50430\b/.test(event.reason)) return;
+    if (!event.throttled) return;
     for (const listener of this.#listeners) listener();
   };
 

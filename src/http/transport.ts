@@ -70,6 +70,8 @@ export interface RetryEvent {
   attempt: number;
   delayMs: number;
   reason: string;
+  /** The server said it was throttled (HTTP 429 or the provider's QPS / concurrency codes). */
+  throttled: boolean;
 }
 
 export interface TransportOptions {
@@ -158,7 +160,12 @@ export class HttpTransport {
       if (attempt >= maxRetries || !isRetryable(failure, spec.safe)) throw error;
       const delayMs = retryDelay(attempt, hintMs, this.options.random);
       if (this.now() + delayMs >= deadline) throw error;
-      this.options.onRetry?.({ attempt: attempt + 1, delayMs, reason: describeFailure(failure, error) });
+      this.options.onRetry?.({
+        attempt: attempt + 1,
+        delayMs,
+        reason: describeFailure(failure, error),
+        throttled: failure.kind === "response" && failure.throttled,
+      });
       await this.sleep(delayMs, spec.signal);
     }
   }

@@ -337,3 +337,21 @@ describe("HttpTransport.close", () => {
     await expect(t.close()).resolves.toBeUndefined();
   });
 });
+
+describe("retry events", () => {
+  it("say whether the server throttled the call", async () => {
+    const s = await startServer((_req, res, i) =>
+      i === 0
+        ? sendJson(res, 429, { code: 50429 })
+        : i === 1
+          ? sendJson(res, 503, {})
+          : sendJson(res, 200, { ok: true }),
+    );
+    const events: RetryEvent[] = [];
+    const t = new HttpTransport({ sleep: async () => {}, onRetry: (e) => events.push(e) });
+    await t.request({ method: "GET", url: s.url, safe: true, interpret });
+    expect(events.map((e) => e.throttled)).toEqual([true, false]);
+    await t.close();
+    await s.close();
+  });
+});

@@ -433,6 +433,7 @@ export class SessionClient {
           attempt: 0,
           delayMs: 0,
           reason: `${entry.label} expired (-2002); trying ${next.label}`,
+          throttled: false,
         });
       }
     }
