@@ -98,7 +98,8 @@ function otherConfig(settings: Settings, name: ProviderName): ProviderConfig | E
 }
 
 /** Checks one job against its provider's registry: the model exists for the kind, and takes the job's options. */
-function checkJob(job: BatchJob, provider: Provider): ValidationIssue[] {
+/** Everything about a job its model can refuse, local reference images included (read, sniffed, measured). */
+async function checkJob(job: BatchJob, provider: Provider): Promise<ValidationIssue[]> {
   let model: ModelCapability;
   try {
     model = provider.resolveModel(job.model, job.kind);
@@ -124,6 +125,16 @@ function checkJob(job: BatchJob, provider: Provider): ValidationIssue[] {
       path: "images",
       message: `${model.id} takes at most ${model.images.max} reference image(s)`,
     });
+  } else if (model.images && images > 0) {
+    // The same checks the submit would make (format, bytes, pixels, ratio), so a bad file stops the whole
+    // batch before anything is sent instead of failing its job halfway through.
+    const { resolveImages } = await import("../../media/inputs.js");
+    try {
+      await resolveImages(job.images ?? [], model);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues.map((issue) => ({ path: issue.path || "images", message: issue.message })));
+    }
   }
   return issues;
 }
