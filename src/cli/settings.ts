@@ -15,6 +15,8 @@ import {
   secretsOf,
   withEmulator,
 } from "./config.js";
+import { durationMs } from "./duration.js";
+import { ConfigError } from "./exit-codes.js";
 
 export interface PreparedProvider {
   settings: Settings;
@@ -74,4 +76,21 @@ export function providerOptions(config: ProviderConfig, timeout?: number): Provi
     };
   }
   return { provider: "session", sessionId: config.sessionIds, endpoint: config.endpoint, ...extra };
+}
+
+/**
+ * The poll pacing of the CLI: `JIMENG_POLL_INTERVAL` (a duration) caps the wait between two polls; with the
+ * in-process emulator, whose tasks take about a second, the cap is 100 ms. Otherwise the SDK's adaptive
+ * schedule decides alone (undefined).
+ */
+export function pollIntervalCap(env: NodeJS.ProcessEnv, emulator: boolean): number | undefined {
+  const raw = env.JIMENG_POLL_INTERVAL?.trim();
+  if (!raw) return emulator ? 100 : undefined;
+  const cap = durationMs(raw);
+  if (cap === undefined) {
+    throw new ConfigError(`JIMENG_POLL_INTERVAL "${raw}" is not a duration`, {
+      hint: "use e.g. 500ms or 2s, or unset JIMENG_POLL_INTERVAL",
+    });
+  }
+  return cap;
 }

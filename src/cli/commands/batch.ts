@@ -26,7 +26,7 @@ import type { CommandCall, CommandContext } from "../command-table.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
-import { prepareProvider } from "../settings.js";
+import { pollIntervalCap, prepareProvider } from "../settings.js";
 
 interface BatchFlags {
   concurrency: number;
@@ -286,12 +286,16 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
 
     const progress = await createBatchProgress(output);
+    const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
+    const { Jimeng } = await import("../../tasks/client.js");
     let result: Awaited<ReturnType<typeof runBatch>>;
     try {
       result = await runBatch({
         jobs,
         provider: main,
         providers: Object.fromEntries(providers),
+        jimeng: (provider) =>
+          new Jimeng({ provider, ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}) }),
         out,
         concurrency: flags.concurrency,
         retries: flags.retries,

@@ -20,11 +20,10 @@ import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
 import type { CommandCall, CommandContext } from "../command-table.js";
-import { durationMs } from "../duration.js";
-import { ConfigError, EXIT, exitCodeFor } from "../exit-codes.js";
+import { EXIT, exitCodeFor } from "../exit-codes.js";
 import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import type { Output } from "../output.js";
-import { type PreparedProvider, prepareProvider, providerOptions } from "../settings.js";
+import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { entryFor, openTaskIndex } from "../task-index.js";
 
 // ------------------------------------------------------------------------------------------ the document
@@ -230,23 +229,6 @@ export class TaskProgress {
 }
 
 // ------------------------------------------------------------------------------------------ opening
-
-/**
- * The poll pacing of the CLI: `JIMENG_POLL_INTERVAL` (a duration) caps the wait between two polls; with the
- * in-process emulator, whose tasks take about a second, the cap is 100 ms. Otherwise the SDK's adaptive
- * schedule decides alone (undefined).
- */
-export function pollIntervalCap(env: NodeJS.ProcessEnv, emulator: boolean): number | undefined {
-  const raw = env.JIMENG_POLL_INTERVAL?.trim();
-  if (!raw) return emulator ? 100 : undefined;
-  const cap = durationMs(raw);
-  if (cap === undefined) {
-    throw new ConfigError(`JIMENG_POLL_INTERVAL "${raw}" is not a duration`, {
-      hint: "use e.g. 500ms or 2s, or unset JIMENG_POLL_INTERVAL",
-    });
-  }
-  return cap;
-}
 
 export interface OpenedClient {
   prepared: PreparedProvider;
