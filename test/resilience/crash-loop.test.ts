@@ -1,17 +1,18 @@
 /**
  * kill -9 at random moments, then `--resume`, against an emulator that outlives every killed CLI. Whatever the
  * moment, every job ends done, and the only tasks submitted twice are jobs whose submit was in flight (journal
- * state `submitting`) at a kill. Quick by default (3 kills); `JIMENG_LONG=1` runs 12.
+ * state `submitting`) at a kill. Quick by default (3 kills); `JIMENG_LONG=1` (npm run test:resilience) runs 20.
  */
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { replayJournal } from "../../src/batch/journal.js";
 import { seededRandom } from "../../src/emulator/random.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { emulatorEnv, runCli, tempDir, whenStderr } from "./batch-cli.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "../e2e/batch-cli.js";
+import { summary } from "./helpers.js";
 
 const LONG = process.env.JIMENG_LONG === "1";
-const KILLS = LONG ? 12 : 3;
+const KILLS = LONG ? 20 : 3;
 const JOBS = LONG ? 40 : 15;
 const CONCURRENCY = 5;
 
@@ -74,6 +75,10 @@ describe("jimeng batch killed with SIGKILL and resumed", () => {
     const counts = Object.values(emulator.counters.tasksByPrompt);
     expect(counts).toHaveLength(JOBS);
     const duplicates = counts.reduce((sum, count) => sum + count - 1, 0);
+    summary(
+      `crash-loop: ${JOBS} jobs, ${KILLS} kill -9, ${[...state.values()].filter((e) => e.status === "succeeded").length} done, ` +
+        `${duplicates} duplicate submits (≤ ${inFlightAtKills} submits in flight at the kills), seed ${seed}`,
+    );
     expect(duplicates, `seed ${seed}`).toBeLessThanOrEqual(inFlightAtKills);
   });
 });
