@@ -43,6 +43,7 @@ export const journalRecordSchema = z.discriminatedUnion("type", [
     kind: z.enum(["generate", "compose", "video"]),
     submittedAt: z.string().optional(),
     account: z.string().optional(),
+    count: z.number().int().positive().optional(),
   }),
   z.object({
     type: z.literal("succeeded"),
@@ -148,6 +149,7 @@ export function replay(records: Iterable<JournalRecord>): JournalState {
           submittedAt: record.submittedAt ?? record.at,
         };
         if (record.account !== undefined) ref.account = record.account;
+        if (record.count !== undefined) ref.count = record.count;
         state.set(record.jobId, {
           jobId: record.jobId,
           status: "submitted",
@@ -304,6 +306,7 @@ export class Journal {
       at: this.stamp(),
     };
     if (ref.account !== undefined) record.account = ref.account;
+    if (ref.count !== undefined) record.count = ref.count;
     return this.append(record);
   }
 

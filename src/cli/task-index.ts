@@ -26,6 +26,8 @@ export interface TaskIndexEntry {
   submittedAt: string;
   /** Session provider: the hash naming the submitting session (never the session id). */
   account?: string;
+  /** Outputs to keep (`-n`), so that `result` trims as the submit asked. */
+  count?: number;
   /** The start of the prompt. */
   prompt?: string;
 }
@@ -45,6 +47,7 @@ export function entryFor(ref: TaskRef, prompt?: string): TaskIndexEntry {
     submittedAt: ref.submittedAt,
   };
   if (ref.account !== undefined) entry.account = ref.account;
+  if (ref.count !== undefined) entry.count = ref.count;
   if (prompt !== undefined) entry.prompt = [...prompt].slice(0, PROMPT_CHARS).join("");
   return entry;
 }
@@ -71,6 +74,7 @@ export function parseEntry(line: string): TaskIndexEntry | undefined {
     submittedAt: v.submittedAt,
   };
   if (typeof v.account === "string") entry.account = v.account;
+  if (typeof v.count === "number" && Number.isInteger(v.count) && v.count > 0) entry.count = v.count;
   if (typeof v.prompt === "string") entry.prompt = v.prompt;
   return entry;
 }

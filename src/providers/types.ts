@@ -104,6 +104,11 @@ export interface TaskRef {
    * resumed process polls with the same account. History ids belong to the account that made them.
    */
   account?: string;
+  /**
+   * Outputs to keep, when the request asked for fewer than the provider makes (session servers always make
+   * about 4 images): carried in the ref so that a resumed process trims the same way.
+   */
+  count?: number;
 }
 
 export interface TaskOutput {

@@ -85,6 +85,7 @@ export function taskRefFor(
     submittedAt: known?.submittedAt ?? new Date().toISOString(),
   };
   if (known?.account !== undefined) ref.account = known.account;
+  if (known?.count !== undefined) ref.count = known.count;
   return ref;
 }
 

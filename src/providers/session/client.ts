@@ -99,6 +99,8 @@ export interface QueryOptions extends CallOptions {
   kind?: SubmitKind;
   /** The submitting session's `account` hash, when this client did not submit the task itself. */
   account?: string;
+  /** Outputs to keep, when this client did not submit the task itself (a resumed process). */
+  count?: number;
 }
 
 export interface QueryResult {
@@ -310,9 +312,8 @@ export class SessionClient {
       this.queryStyle = "generic";
     }
     const answer = result as QueryResult;
-    if (known?.count !== undefined && answer.results) {
-      return { ...answer, results: answer.results.slice(0, known.count) };
-    }
+    const keep = known?.count ?? options.count;
+    if (keep !== undefined && answer.results) return { ...answer, results: answer.results.slice(0, keep) };
     return answer;
   }
 

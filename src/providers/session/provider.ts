@@ -80,19 +80,18 @@ export class SessionProvider implements Provider {
       kind: request.kind,
       submittedAt: new Date().toISOString(),
       account: submitted.account,
+      ...(request.count !== undefined ? { count: request.count } : {}),
     };
     await options.onSubmitted?.(ref);
     return ref;
   }
 
-  /**
-   * One look at the task. Outputs are trimmed to the request's `count`, which lives in this process's memory
-   * only: after a restart every output the server made is returned.
-   */
+  /** One look at the task. Outputs are trimmed to the request's `count` (carried in the ref). */
   async get(ref: TaskRef, options: { signal?: AbortSignal } = {}): Promise<TaskStatus> {
     const answer = await this.client.query(ref.taskId, {
       kind: submitKindOf(ref.kind),
       ...(ref.account ? { account: ref.account } : {}),
+      ...(ref.count !== undefined ? { count: ref.count } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const outputs: TaskOutput[] = (answer.results ?? []).map((result) =>
