@@ -2,9 +2,12 @@
  * Shared by the resilience suites. Sizes come from JIMENG_LONG: `npm run test:resilience` sets it for the full
  * suites; `npm test` runs the same files in their quick (smoke) sizes.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { main } from "../../src/cli/main.js";
 import type { RunningEmulator } from "../../src/emulator/server.js";
 import { fakeTerminal } from "../cli/helpers.js";
@@ -69,3 +72,143 @@ export function filesBelow(dir: string): string[] {
   if (statSync(dir, { throwIfNoEntry: false })) walk(dir);
   return found;
 }
+
+// ------------------------------------------------------------------ the built bin, spawned as a user would
+
+/** The built bin; `npm run build` first. */
+export const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
+
+export interface SpawnedRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * The environment that points a spawned CLI at `emulator` for both providers, with its own config folder,
+ * `CI=1` and nothing else of ours inherited from the test process.
+ */
+export function binEnv(
+  emulator: RunningEmulator,
+  configDir: string,
+  extra: NodeJS.ProcessEnv = {},
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(JIMENG_|VOLC_|CI$|NO_COLOR$|FORCE_COLOR$)/.test(key)) env[key] = value;
+  }
+  return {
+    ...env,
+    CI: "1",
+    NO_COLOR: "1",
+    JIMENG_CONFIG_DIR: configDir,
+    JIMENG_VISUAL_ENDPOINT: emulator.url,
+    JIMENG_SESSION_ENDPOINT: emulator.url,
+    VOLC_ACCESSKEY: emulator.credentials.accessKeyId,
+    VOLC_SECRETKEY: emulator.credentials.secretAccessKey,
+    JIMENG_SESSION_ID: emulator.credentials.sessionId,
+    JIMENG_POLL_INTERVAL: "20ms",
+    ...extra,
+  };
+}
+
+/** Runs `node bin/jimeng.js ...argv` in `cwd`; `input` goes to stdin (closed either way). */
+export function spawnCli(
+  argv: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
+): Promise<SpawnedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(options.input ?? "");
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolve({ code, signal, out, err }));
+  });
+}
+
+/** Runs `work` over `items`, at most `concurrency` at once; results in input order. */
+export async function mapPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** True when `target` is `dir` itself or below it (both absolute). */
+export function isInside(dir: string, target: string): boolean {
+  const rel = relative(dir, target);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * Counts the bytes of secrets in what the suites produced: each secret as written, base64- and
+ * percent-encoded (a leak through a dumped header or a URL counts too).
+ */
+export class SecretScanner {
+  readonly #needles: { label: string; bytes: Buffer }[] = [];
+  readonly leaks: string[] = [];
+  bytesScanned = 0;
+  sources = 0;
+  leakedBytes = 0;
+
+  constructor(secrets: Record<string, string>) {
+    for (const [label, secret] of Object.entries(secrets)) {
+      const forms = new Set([secret, Buffer.from(secret).toString("base64"), encodeURIComponent(secret)]);
+      for (const form of forms) this.#needles.push({ label, bytes: Buffer.from(form) });
+    }
+  }
+
+  scan(where: string, content: string | Uint8Array): void {
+    const bytes = typeof content === "string" ? Buffer.from(content) : Buffer.from(content);
+    this.bytesScanned += bytes.length;
+    this.sources++;
+    for (const needle of this.#needles) {
+      for (let at = bytes.indexOf(needle.bytes); at !== -1; at = bytes.indexOf(needle.bytes, at + 1)) {
+        this.leakedBytes += needle.bytes.length;
+        this.leaks.push(`${needle.label} in ${where} at byte ${at}`);
+      }
+    }
+  }
+
+  /** Every file below `dir` except those `skip` accepts (the config file, which stores them on purpose). */
+  scanTree(dir: string, skip: (file: string) => boolean = () => false): void {
+    for (const file of filesBelow(dir)) {
+      if (!skip(file)) this.scan(join(dir, file), readFileSync(join(dir, file)));
+    }
+  }
+}
+
+/** Extra tasks the emulator created for the same prompt (every prompt in a suite is unique). */
+export function duplicateSubmits(emulator: RunningEmulator): number {
+  return Object.values(emulator.counters.tasksByPrompt).reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+}
+
+/** The statuses a job ends in. */
+export const TERMINAL: ReadonlySet<string> = new Set(["succeeded", "failed", "expired", "cancelled"]);
