@@ -56,8 +56,13 @@ export interface ValidationIssue {
 export class ValidationError extends JimengError {
   override name = "ValidationError";
   readonly issues: ValidationIssue[];
+  /** One line that introduces the issues when there are several (e.g. "jobs.jsonl: 3 problems; nothing was sent"). */
+  readonly summary?: string;
 
-  constructor(issues: ValidationIssue[], options: { hint?: string; message?: string } = {}) {
+  constructor(
+    issues: ValidationIssue[],
+    options: { hint?: string; message?: string; summary?: string } = {},
+  ) {
     const message =
       options.message ??
       issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
@@ -66,6 +71,7 @@ export class ValidationError extends JimengError {
       ...(options.hint ? { hint: options.hint } : {}),
     });
     this.issues = issues;
+    if (options.summary !== undefined) this.summary = options.summary;
   }
 
   override toJSON(): ErrorJSON {

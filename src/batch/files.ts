@@ -72,13 +72,15 @@ export class BatchValidationError extends ValidationError {
 
   constructor(file: string, issues: BatchIssue[]) {
     const lines = issues.map(formatBatchIssue);
+    const summary = `${file}: ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was sent`;
     super(
       issues.map((issue) => ({
         path: issue.path ? `${issue.file}:${issue.line}: ${issue.path}` : `${issue.file}:${issue.line}`,
         message: issue.message,
       })),
       {
-        message: `${file}: ${issues.length} problem${issues.length === 1 ? "" : "s"}; nothing was sent\n${lines.join("\n")}`,
+        message: `${summary}\n${lines.join("\n")}`,
+        summary,
         hint: "fix the lines above and run again (`--dry-run` validates without sending)",
       },
     );

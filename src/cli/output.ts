@@ -359,7 +359,7 @@ export class Output {
 export function formatError(error: unknown, style: Style, verbose = false): string {
   const lines: string[] = [];
   if (error instanceof ValidationError && error.issues.length > 1) {
-    lines.push(`${style.red("error:")} invalid input`);
+    lines.push(`${style.red("error:")} ${error.summary ?? "invalid input"}`);
     for (const issue of error.issues) {
       lines.push(`  ${issue.path ? `${style.bold(issue.path)}: ` : ""}${issue.message}`);
     }
