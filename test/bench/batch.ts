@@ -27,9 +27,9 @@ import { HttpTransport } from "../../src/http/transport.js";
 import { downloadOutputs } from "../../src/media/download.js";
 import type { Provider } from "../../src/providers/types.js";
 import { VisualProvider } from "../../src/providers/visual/provider.js";
-import type { PollSchedule } from "../../src/tasks/backoff.js";
 import { Jimeng } from "../../src/tasks/client.js";
 import { waitForTask } from "../../src/tasks/wait.js";
+import { FIXED_1S } from "./baselines.js";
 import type { Bench, BenchFigure } from "./types.js";
 
 const SUITE = "batch";
@@ -37,14 +37,6 @@ const SCALE = 20;
 const GENERATION_MS = 10_000;
 const CONCURRENCY = 16;
 const MODEL = "jimeng_t2i_v31";
-const FIXED_1S: PollSchedule = {
-  firstMs: 1000,
-  floorMs: 1000,
-  minIntervalMs: 1000,
-  capMs: 1000,
-  fraction: 0,
-  jitter: 0,
-};
 
 /** One scaled clock for the emulator and the client: virtual ms, and sleeps that take 1/SCALE of real time. */
 function scaledTime() {

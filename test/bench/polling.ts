@@ -8,20 +8,13 @@ import { seededRandom } from "../../src/emulator/random.js";
 import type { ModelCapability, Provider, TaskRef, TaskStatus } from "../../src/providers/types.js";
 import type { PollSchedule } from "../../src/tasks/backoff.js";
 import { type Sleep, waitForTask } from "../../src/tasks/wait.js";
+import { FIXED_1S } from "./baselines.js";
 import type { Bench, BenchFigure } from "./types.js";
 
 type Priors = Pick<ModelCapability, "id" | "output" | "expectedSeconds">;
 
 const IMAGE: Priors = { id: "bench-image", output: "image", expectedSeconds: { min: 5, typical: 15 } };
 const VIDEO: Priors = { id: "bench-video", output: "video", expectedSeconds: { min: 30, typical: 90 } };
-const FIXED_1S: PollSchedule = {
-  firstMs: 1000,
-  floorMs: 1000,
-  minIntervalMs: 1000,
-  capMs: 1000,
-  fraction: 0,
-  jitter: 0,
-};
 const EPOCH = Date.parse("2026-01-01T00:00:00Z");
 
 interface SimTask {
