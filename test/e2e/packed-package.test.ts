@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
 
-/** Installs the packed tarball into a temp project using only the local npm cache, as a user would get it. */
+/**
+ * Installs the packed tarball into a temp project as a user would get it. `--prefer-offline` uses the cache
+ * where it can and the registry for the rest: `npm ci` fills the cache with tarballs but not with the
+ * registry metadata an `npm install` needs, so `--offline` only worked on machines with a warm cache.
+ */
 describe("the packed package", () => {
   let dir: string;
   let files: string[];
@@ -26,10 +30,14 @@ describe("the packed package", () => {
       join(dir, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }),
     );
-    execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(dir, tarball.filename)], {
-      cwd: dir,
-      stdio: "pipe",
-    });
+    execFileSync(
+      "npm",
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tarball.filename)],
+      {
+        cwd: dir,
+        stdio: "pipe",
+      },
+    );
   }, 180_000);
 
   afterAll(() => {

@@ -38,7 +38,7 @@ interface VectorFile {
 }
 
 const file = JSON.parse(
-  readFileSync("/work/shared/test-vectors/volc-sign-vectors.json", "utf8"),
+  readFileSync(new URL("../fixtures/volc-sign-vectors.json", import.meta.url), "utf8"),
 ) as VectorFile;
 const { fixed } = file;
 
