@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { type ProviderName, ValidationError } from "../errors.js";
 import { maskSecret } from "../http/redact.js";
+import { ENV_NAMES, howToSet } from "../setting-names.js";
 import { ConfigError } from "./exit-codes.js";
 
 export const PROVIDER_NAMES = ["visual", "session"] as const satisfies readonly ProviderName[];
@@ -57,19 +58,7 @@ export const KEY_DESCRIPTIONS: Record<ConfigKey, string> = {
   outDir: "where generated files go",
 };
 
-/** The environment variable of each setting (contract table). */
-export const ENV_NAMES = {
-  accessKeyId: "VOLC_ACCESSKEY",
-  secretAccessKey: "VOLC_SECRETKEY",
-  sessionToken: "VOLC_SESSION_TOKEN",
-  visualEndpoint: "JIMENG_VISUAL_ENDPOINT",
-  region: "JIMENG_REGION",
-  sessionId: "JIMENG_SESSION_ID",
-  sessionEndpoint: "JIMENG_SESSION_ENDPOINT",
-  provider: "JIMENG_PROVIDER",
-  emulator: "JIMENG_EMULATOR",
-  configDir: "JIMENG_CONFIG_DIR",
-} as const;
+export { ENV_NAMES } from "../setting-names.js";
 
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -390,10 +379,8 @@ export type ProviderConfig =
     }
   | { provider: "session"; sessionIds: string[]; endpoint: string };
 
-const VISUAL_HOWTO =
-  "export VOLC_ACCESSKEY and VOLC_SECRETKEY, or run `jimeng config set accessKeyId <id>` and `jimeng config set secretAccessKey -` (reads the key from stdin)";
-const SESSION_HOWTO =
-  "export JIMENG_SESSION_ID, or run `jimeng config set sessionId -` (reads it from stdin)";
+const VISUAL_HOWTO = howToSet("accessKeyId", "secretAccessKey");
+const SESSION_HOWTO = howToSet("sessionId");
 const EMULATOR_HOWTO = "to try everything offline, add --emulator";
 
 /**

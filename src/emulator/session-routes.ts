@@ -546,7 +546,8 @@ function serviceInfo(): EmulatorReply {
       service: "jimeng-api",
       status: "running",
       version: "1.6.3",
-      description: "jimeng emulator (session half): jimeng-api routes with the history_id async extension",
+      description:
+        "The jimeng emulator (session half): jimeng-api routes with the history_id async extension",
       documentation: "https://github.com/iptag/jimeng-api",
       endpoints: {
         images: "/v1/images/generations",

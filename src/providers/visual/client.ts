@@ -12,6 +12,7 @@ import {
   type RawResponse,
   type RetryEvent,
 } from "../../http/transport.js";
+import { ENV_NAMES } from "../../setting-names.js";
 import { VolcSigner } from "../../signing/volc-signer.js";
 import { parseOrThrow } from "../../validation.js";
 import {
@@ -165,7 +166,7 @@ export class VisualClient {
     ];
     if (missing.length > 0)
       throw new ValidationError(missing, {
-        hint: "set JIMENG_ACCESS_KEY_ID and JIMENG_SECRET_ACCESS_KEY, or pass accessKeyId/secretAccessKey",
+        hint: `pass accessKeyId and secretAccessKey (the jimeng CLI reads them from ${ENV_NAMES.accessKeyId} and ${ENV_NAMES.secretAccessKey})`,
       });
     this.endpoint = (options.endpoint ?? DEFAULT_VISUAL_ENDPOINT).replace(/\/+$/, "");
     this.region = options.region ?? VISUAL_REGION;

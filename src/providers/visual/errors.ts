@@ -4,6 +4,7 @@
  * and a JSON parser that keeps `task_id` a string. Pure; shared by the client and the emulator.
  */
 import { ApiError, AuthError, ContentPolicyError, type ErrorCode, RateLimitError } from "../../errors.js";
+import { ENV_NAMES, howToSet } from "../../setting-names.js";
 
 export const SUCCESS_CODE = 10000;
 
@@ -39,10 +40,9 @@ const GATEWAY_HINTS: Record<string, string> = {
   InvalidTimestamp: "sync this machine's clock (the signature date is checked against server time) and retry",
   SignatureDoesNotMatch:
     "check the secret access key (use it verbatim, without quotes or spaces) and that nothing rewrites the request body or headers",
-  InvalidAccessKey:
-    "check the access key id (JIMENG_ACCESS_KEY_ID / --access-key-id); it may be disabled or deleted",
-  MissingAuthenticationToken: "configure an access key pair",
-  MissingSignature: "configure an access key pair",
+  InvalidAccessKey: `check the access key id (${ENV_NAMES.accessKeyId}, or the config key accessKeyId); it may be disabled or deleted`,
+  MissingAuthenticationToken: `configure an access key pair: ${howToSet("accessKeyId", "secretAccessKey")}`,
+  MissingSignature: `configure an access key pair: ${howToSet("accessKeyId", "secretAccessKey")}`,
   LackPolicy: "attach the CVFullAccess or JimengFullAccess policy to this user in the Volcengine IAM console",
   AccessDenied: "this key may not call the action: attach CVFullAccess or JimengFullAccess in IAM",
   ServiceNotFound: "the endpoint or service name is wrong; use https://visual.volcengineapi.com",

@@ -1,0 +1,37 @@
+/**
+ * The one table of the names users type to configure jimeng: environment variables and config-store keys.
+ * Hints at every layer build their "how to set it" text from here, so that none can name a variable, key or
+ * command that does not exist (a test checks every hint against this table and the CLI's own help).
+ */
+export const ENV_NAMES = {
+  accessKeyId: "VOLC_ACCESSKEY",
+  secretAccessKey: "VOLC_SECRETKEY",
+  sessionToken: "VOLC_SESSION_TOKEN",
+  visualEndpoint: "JIMENG_VISUAL_ENDPOINT",
+  region: "JIMENG_REGION",
+  sessionId: "JIMENG_SESSION_ID",
+  sessionEndpoint: "JIMENG_SESSION_ENDPOINT",
+  provider: "JIMENG_PROVIDER",
+  emulator: "JIMENG_EMULATOR",
+  configDir: "JIMENG_CONFIG_DIR",
+  pollInterval: "JIMENG_POLL_INTERVAL",
+} as const;
+
+/** The credentials a user sets, each with its variable and a config command that stores it. */
+const CREDENTIALS = {
+  accessKeyId: { env: ENV_NAMES.accessKeyId, config: "`jimeng config set accessKeyId <id>`" },
+  secretAccessKey: {
+    env: ENV_NAMES.secretAccessKey,
+    config: "`jimeng config set secretAccessKey -` (reads the key from stdin)",
+  },
+  sessionId: { env: ENV_NAMES.sessionId, config: "`jimeng config set sessionId -` (reads it from stdin)" },
+} as const;
+
+export type CredentialName = keyof typeof CREDENTIALS;
+
+/** How to set credentials, e.g. "export VOLC_ACCESSKEY and VOLC_SECRETKEY, or run `jimeng config set …`". */
+export function howToSet(...names: CredentialName[]): string {
+  const variables = names.map((name) => CREDENTIALS[name].env).join(" and ");
+  const commands = names.map((name) => CREDENTIALS[name].config).join(" and ");
+  return `export ${variables}, or run ${commands}`;
+}
