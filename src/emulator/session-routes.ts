@@ -1,6 +1,6 @@
 /**
- * The emulator's session half: a jimeng-api server (iptag, spec §2–§3, §7) with the jackystd history_id
- * async extension (spec §8.1), on top of the emulator core's task clock, outputs and faults.
+ * The emulator's session half: a jimeng-api server (iptag) with the jackystd history_id
+ * async extension, on top of the emulator core's task clock, outputs and faults.
  *
  * Deliberately independent of src/providers/session (its own model and region tables), so that the client
  * is tested against a second reading of the spec rather than against itself.
@@ -59,7 +59,7 @@ const VIDEO_MODEL_REGIONS: Record<string, Region[]> = {
 const IMAGE_RATIOS = new Set(["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"]);
 const ASYNC_DURATIONS = [4, 5, 8, 10, 12];
 
-/** Durations the blocking video route accepts per model (spec §3.6). */
+/** Durations the blocking video route accepts per model. */
 function videoDurations(model: string): number[] {
   if (model.includes("veo3")) return [8];
   if (model.includes("sora2")) return [4, 8, 12];
@@ -192,7 +192,7 @@ interface Submission {
   inputImages: number;
 }
 
-/** The server's validation of a generation body (spec §3.4–§3.6, §8.1), or the error answer. */
+/** The server's validation of a generation body, or the error answer. */
 function validate(
   kind: Kind,
   route: "sync" | "async",

@@ -80,7 +80,7 @@ export interface EmulatorCore {
 
 /** Knobs a half reads. */
 export interface EmulatorBehaviour {
-  /** Which async query routes the session half serves (spec §8.1). */
+  /** Which async query routes the session half serves. */
   sessionQueryStyle: "generic" | "split" | "both";
 }
 

@@ -1,7 +1,7 @@
 /**
  * Pure mappings for jimeng-api answers: the HTTP-200 `{code, message, data:null}` error envelope → the SDK's
- * typed errors (spec §2.3), upstream `fail_code`s → explanations (spec §6.5), and the async routes' raw
- * status numbers → task states (spec §8.1). No I/O.
+ * typed errors, upstream `fail_code`s → explanations, and the async routes' raw
+ * status numbers → task states. No I/O.
  */
 import {
   ApiError,
@@ -37,7 +37,7 @@ export function isUnknownRoute(envelope: Envelope): boolean {
   return envelope.code === -1000 && UNKNOWN_ROUTE.test(envelope.message);
 }
 
-/** What an upstream `fail_code` means, as far as anyone knows (spec §6.5, §11 item 11). */
+/** What an upstream `fail_code` means, as far as anyone knows. */
 export function explainFailCode(code: string | number | null | undefined): string | undefined {
   switch (String(code ?? "")) {
     case "2038":
@@ -217,7 +217,7 @@ export type SessionTaskState =
   | { state: "failed"; code: string | number; message: string };
 
 /**
- * The task state for an async query's raw status (spec §6.5, §8.1):
+ * The task state for an async query's raw status:
  * 20/42/45 running; 10 succeeded; 50 succeeded once it carries items (still finishing before that);
  * 30 failed with `fail_code`, unless items came back (partial success: the items are kept).
  * Unknown numbers count as running: upstream has added intermediate codes before.

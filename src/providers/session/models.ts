@@ -1,5 +1,5 @@
 /**
- * The session provider's model registry and request shapes (spec §3.4–§3.6, §4, §5, §8.1): one capability
+ * The session provider's model registry and request shapes: one capability
  * record per model, one zod schema per route, the ratio × resolution pixel table, and pure functions that
  * turn a request into the native body (JSON, or multipart parts when local bytes are uploaded).
  */
@@ -31,7 +31,7 @@ export const VIDEO_RESOLUTIONS = ["720p", "1080p"] as const;
 export type ImageRatio = (typeof IMAGE_RATIOS)[number];
 export type ImageResolution = (typeof IMAGE_RESOLUTIONS)[number];
 
-/** koa-body's per-file limit on jimeng-api (spec §2.1, §5). */
+/** koa-body's per-file limit on jimeng-api. */
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 /** Upstream makes about 4 images per call (and charges for all of them); `count` keeps the first N. */
 export const MAX_IMAGE_COUNT = 4;
@@ -40,7 +40,7 @@ export const MAX_IMAGE_COUNT = 4;
  * Jimeng web UI accepts.
  */
 const MAX_PROMPT_LENGTH = 5000;
-/** Durations the async video route accepts, whatever the model (spec §8.1). */
+/** Durations the async video route accepts, whatever the model. */
 export const ASYNC_VIDEO_DURATIONS: readonly number[] = [4, 5, 8, 10, 12];
 
 interface ImageModelSpec {
@@ -61,7 +61,7 @@ interface VideoModelSpec {
   title: string;
   aliases: readonly string[];
   regions: readonly SessionRegion[];
-  /** What the blocking route accepts (spec §3.6). */
+  /** What the blocking route accepts. */
   durations: readonly number[] | { min: number; max: number };
   defaultDuration: number;
   /** 720p/1080p is only sent upstream for these models. */
@@ -305,7 +305,7 @@ const VIDEO_FRAMES: ImageLimits = {
   roles: ["first frame", "last frame"],
 };
 
-/** The durations a model allows on the blocking route (spec §3.6), as a list. */
+/** The durations a model allows on the blocking route, as a list. */
 export function syncDurations(spec: VideoModelSpec): number[] {
   const allowed = spec.durations;
   if (Array.isArray(allowed)) return [...allowed];
@@ -410,7 +410,7 @@ export function internalModelKey(id: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Pixel sizes (spec §4.2)
+// Pixel sizes
 
 const RATIO_CODES: Record<ImageRatio, number> = {
   "1:1": 1,
@@ -609,10 +609,10 @@ function videoRules(route: "sync" | "async") {
   };
 }
 
-/** `POST /v1/videos/generations` (durations per model, spec §3.6). */
+/** `POST /v1/videos/generations` (durations per model). */
 export const videoGenerationSchema = z.strictObject(videoFields).superRefine(videoRules("sync"));
 
-/** `POST /v1/async/videos/generations`: durations limited to {4,5,8,10,12} as well (spec §8.1). */
+/** `POST /v1/async/videos/generations`: durations limited to {4,5,8,10,12} as well. */
 export const asyncVideoGenerationSchema = z.strictObject(videoFields).superRefine(videoRules("async"));
 
 export type ImageGenerationBody = z.input<typeof imageGenerationSchema>;

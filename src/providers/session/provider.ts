@@ -1,6 +1,6 @@
 /**
  * The session provider: jimeng-api compatible servers behind the provider-neutral `Provider` interface.
- * Submits go through the async history_id routes (spec §8.1); `get` is one query, mapped to a TaskStatus.
+ * Submits go through the async history_id routes; `get` is one query, mapped to a TaskStatus.
  */
 import { ValidationError } from "../../errors.js";
 import type {

@@ -1,6 +1,6 @@
 /**
  * Session ids (the `sessionid` cookie of jimeng.jianying.com / dreamina.capcut.com): parsing the
- * `[proxyURL@][region-]sessionid` format of spec §7, and a pool that hands out exactly one session per
+ * `[proxyURL@][region-]sessionid` format, and a pool that hands out exactly one session per
  * request, round-robin, skipping sessions the server reported expired.
  *
  * A session id is a credential: nothing here ever puts one in a message. Sessions are named by position
