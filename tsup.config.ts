@@ -3,12 +3,13 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: {
     index: "src/index.ts",
+    emulator: "src/emulator/index.ts",
     "cli/main": "src/cli/main.ts",
   },
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: { entry: { index: "src/index.ts" } },
+  dts: { entry: { index: "src/index.ts", emulator: "src/emulator/index.ts" } },
   // Each CLI command is a dynamic import, so splitting gives every command its own chunk
   // and keeps `jimeng --version` from loading the SDK.
   splitting: true,

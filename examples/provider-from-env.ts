@@ -2,7 +2,8 @@
  * Shared by the examples: a provider from the usual environment variables (VOLC_ACCESSKEY + VOLC_SECRETKEY,
  * or JIMENG_SESSION_ID), or — when none is set — the built-in emulator, so every example runs offline as is.
  */
-import { createProvider, type Provider, startEmulator } from "jimeng";
+import { createProvider, type Provider } from "jimeng";
+import { startEmulator } from "jimeng/emulator";
 
 export interface ExampleProvider {
   provider: Provider;

@@ -6,10 +6,8 @@ export { BatchValidationError, loadBatch, validateBatch } from "./batch/files.js
 export type { BatchJob } from "./batch/job.js";
 export type { BatchReport, BatchReportJob } from "./batch/report.js";
 export type { BatchEvent, BatchRunResult, OnBatchEvent, RunBatchOptions } from "./batch/runner.js";
-export { runBatch, ThrottleFeed } from "./batch/runner.js";
-export type { EmulatorOptions, RunningEmulator } from "./emulator/server.js";
-// The loopback emulator of both APIs: test your own pipelines offline.
-export { DEMO_CREDENTIALS, startEmulator } from "./emulator/server.js";
+export { runBatch } from "./batch/runner.js";
+// The loopback emulator lives at `jimeng/emulator`, so that importing the SDK never loads it.
 export type { ErrorCode, ErrorJSON, ProviderName, ValidationIssue } from "./errors.js";
 // Errors: one hierarchy for everything.
 export {
@@ -40,13 +38,21 @@ export type {
   SessionClientOptions,
 } from "./providers/session/client.js";
 export { SessionClient } from "./providers/session/client.js";
-export { imagePixelSize, SESSION_MODELS } from "./providers/session/models.js";
+export { SESSION_MODELS } from "./providers/session/models.js";
 export type { SessionProviderOptions } from "./providers/session/provider.js";
 export { SessionProvider } from "./providers/session/provider.js";
 export type {
+  GenericOption,
+  ImageFormat,
+  ImageLimits,
   ModelCapability,
+  OutputKind,
   Provider,
+  ProviderRequest,
+  ResolvedImage,
+  SessionRegion,
   SubmitOptions,
+  TaskFailure,
   TaskKind,
   TaskOutput,
   TaskRef,

@@ -1,11 +1,22 @@
 import type { z } from "zod";
 import { ValidationError, type ValidationIssue } from "./errors.js";
 
-/** zod issues as our issues: a dotted path naming the field, and zod's message. */
+/**
+ * zod issues as our issues: a dotted path naming the field, and zod's message. A strict object's unknown keys
+ * come as one zod issue at the object's path; each becomes its own issue naming the key, so a typo such as
+ * `ratoi` is named where the user wrote it.
+ */
 export function issuesFromZod(error: z.ZodError, prefix = ""): ValidationIssue[] {
-  return error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter((part) => part !== "").join(".");
-    return { path, message: issue.message };
+  const pathOf = (parts: readonly PropertyKey[]) =>
+    [prefix, ...parts.map(String)].filter((part) => part !== "").join(".");
+  return error.issues.flatMap((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: pathOf([...issue.path, key]),
+        message: "is not a known option",
+      }));
+    }
+    return [{ path: pathOf(issue.path), message: issue.message }];
   });
 }
 

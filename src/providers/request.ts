@@ -9,7 +9,7 @@ export type ImageInput = z.infer<typeof imageInputSchema>;
  * input. Model-specific rules (which options, which ratios, how many images) are checked against the chosen
  * model's capability record and its native schema.
  */
-export const generationRequestSchema = z.object({
+export const generationRequestSchema = z.strictObject({
   kind: z.enum(["generate", "compose", "video"]).default("generate"),
   prompt: z.string().trim().min(1, "must not be empty"),
   model: z.string().min(1).optional(),

@@ -231,6 +231,15 @@ describe("Jimeng.submit validation", () => {
     expect(provider.calls).toEqual([]);
   });
 
+  it("rejects a misspelt option by name instead of dropping it, before any provider call", async () => {
+    const { jimeng, provider } = setup();
+    const typo = { prompt: "a cat", ratoi: "16:9" } as Parameters<typeof jimeng.submit>[0];
+    const error = await rejection(jimeng.submit(typo));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((issue) => issue.path)).toContain("ratoi");
+    expect(provider.calls).toEqual([]);
+  });
+
   it("makes no provider call when the signal was already aborted", async () => {
     const { jimeng, provider } = setup();
     await expect(jimeng.submit({ prompt: "a cat" }, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(

@@ -128,12 +128,10 @@ describe("native schemas", () => {
       "template_id",
     ],
     ["jimeng_ti2v_v30_pro", { seed: 1 }, "prompt"],
-    ["jimeng_t2i_v31", { prompt: "x", typo_field: 1 }, ""],
+    ["jimeng_t2i_v31", { prompt: "x", typo_field: 1 }, "typo_field"],
   ] as const)("%s: an invalid body is refused, naming the field (case %#: %s)", (reqKey, body, field) => {
     const error = thrown(() => parseNativeBody(reqKey, body));
-    const named = error.issues.some((issue) =>
-      field === "" ? /typo_field/.test(issue.message) : issue.path.split(".")[0] === field,
-    );
+    const named = error.issues.some((issue) => issue.path.split(".")[0] === field);
     expect(named).toBe(true);
     expect(error.message.startsWith(reqKey)).toBe(true);
   });
