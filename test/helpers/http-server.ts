@@ -56,12 +56,4 @@ export function sendJson(
   res.end(JSON.stringify(body));
 }
 
-/** The value a promise rejects with (fails the test if it resolves), with its fields readable. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the promise to reject, but it resolved");
-}
+export { rejectionOf } from "./rejection.js";

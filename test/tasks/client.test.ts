@@ -4,6 +4,7 @@ import type { ResolvedImage } from "../../src/providers/types.js";
 import { type DownloadOutputs, Jimeng, type ResolveImages } from "../../src/tasks/client.js";
 import { TaskFailedError } from "../../src/tasks/errors.js";
 import type { TaskEvent } from "../../src/tasks/events.js";
+import { rejection } from "../helpers/rejection.js";
 import { type Answer, FakeProvider, FakeTime } from "./fakes.js";
 
 function setup(answers: Answer[] = ["running", "succeeded"], options: { callOnSubmitted?: boolean } = {}) {
@@ -39,15 +40,6 @@ function setup(answers: Answer[] = ["running", "succeeded"], options: { callOnSu
     media: { resolveImages, downloadOutputs },
   });
   return { time, provider, jimeng, log };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 describe("Jimeng.generate", () => {

@@ -13,6 +13,7 @@ import type { TaskStatus } from "../../src/providers/types.js";
 import { TaskFailedError } from "../../src/tasks/errors.js";
 import type { TaskEvent } from "../../src/tasks/events.js";
 import { type WaitOptions, waitForTask } from "../../src/tasks/wait.js";
+import { rejection } from "../helpers/rejection.js";
 import { type Answer, FakeProvider, FakeTime, IMAGE_MODEL, VIDEO_MODEL } from "./fakes.js";
 
 function setup(answers: Answer[]) {
@@ -23,15 +24,6 @@ function setup(answers: Answer[]) {
   const wait = (options: WaitOptions = {}) =>
     waitForTask(provider, ref, options, { clock: time.clock, sleep: time.sleep, random: () => 0 });
   return { time, provider, ref, start, wait };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the promise to reject");
 }
 
 /** A schedule of 1 ms steps, for the tests that use the real timer-based sleep. */
