@@ -3,79 +3,19 @@
  * and a loader that imports the command's module only when it runs. Adding a command is adding an entry.
  * This module must stay light: no zod, undici, conf or ora here (they would slow `jimeng --version`).
  */
-import type { ProviderName } from "../errors.js";
+import type { ArgumentSpec, CommandSpec } from "./command-types.js";
 import { SUBMIT_COMMAND_OPTIONS, WAITING_COMMAND_OPTIONS } from "./generation-options.js";
-import type { CliIO } from "./io.js";
-import type { Output } from "./output.js";
 
-export interface GlobalOptions {
-  json: boolean;
-  quiet: boolean;
-  verbose: boolean;
-  /** false with `--no-color`. */
-  color: boolean;
-  provider?: ProviderName;
-  emulator: boolean;
-}
-
-/** What a command's module gets to work with. */
-export interface CommandContext {
-  io: CliIO;
-  env: NodeJS.ProcessEnv;
-  globals: GlobalOptions;
-  output: Output;
-  /** Fires on Ctrl-C (or SIGTERM): stop submitting, record what is in flight, return EXIT.interrupted. */
-  signal: AbortSignal;
-}
-
-export interface CommandCall {
-  /** The command path, e.g. ["config", "set"]. */
-  path: readonly string[];
-  /** Positional arguments in declaration order (a variadic one is an array). */
-  args: readonly (string | string[] | undefined)[];
-  /** The command's own options, as commander parsed them. */
-  options: Readonly<Record<string, unknown>>;
-}
-
-export interface CommandModule {
-  /** Runs the command; resolves with the exit code (or throws an error that `exitCodeFor` maps). */
-  run(context: CommandContext, call: CommandCall): Promise<number>;
-}
-
-export interface OptionSpec {
-  /** Commander flags, e.g. "-o, --out <dir>". */
-  flags: string;
-  description: string;
-  defaultValue?: string | number | boolean;
-  choices?: readonly string[];
-  /** Parses the raw value; may throw a ValidationError naming the flag (exit 2). */
-  parse?: (value: string) => unknown;
-}
-
-export interface ArgumentSpec {
-  /** Commander syntax: "<key>", "[value]", "<prompt...>". */
-  name: string;
-  description: string;
-  choices?: readonly string[];
-}
-
-export interface CommandSpec {
-  name: string;
-  /** One line: what the command does. */
-  summary: string;
-  arguments?: readonly ArgumentSpec[];
-  options?: readonly OptionSpec[];
-  /** Shown under "Examples:" in the command's help. */
-  examples?: readonly string[];
-  subcommands?: readonly CommandSpec[];
-  /**
-   * The command watches `context.signal` for Ctrl-C. Only then does `main()` catch SIGINT/SIGTERM; other
-   * commands keep Node's default (the process ends at once).
-   */
-  interruptible?: boolean;
-  /** The module that runs it; subcommands use their parent's when they have none. */
-  load?: () => Promise<CommandModule>;
-}
+// Kept for command modules written against the table; new code imports ./command-types.js.
+export type {
+  ArgumentSpec,
+  CommandCall,
+  CommandContext,
+  CommandModule,
+  CommandSpec,
+  GlobalOptions,
+  OptionSpec,
+} from "./command-types.js";
 
 const loadConfig = () => import("./commands/config.js");
 const loadEmulate = () => import("./commands/emulate.js");

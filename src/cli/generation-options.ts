@@ -10,7 +10,7 @@
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import type { GenerationRequest } from "../providers/request.js";
 import type { GenericOption, ModelCapability, TaskKind } from "../providers/types.js";
-import type { OptionSpec } from "./command-table.js";
+import type { OptionSpec } from "./command-types.js";
 import { durationMs, parseDuration } from "./duration.js";
 
 export const DEFAULT_OUT_DIR = "./jimeng-output";

@@ -5,7 +5,8 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import type { ProviderName } from "../errors.js";
 import { VERSION } from "../version.js";
-import { COMMANDS, type CommandModule, type CommandSpec, type GlobalOptions } from "./command-table.js";
+import { COMMANDS } from "./command-table.js";
+import type { CommandModule, CommandSpec, GlobalOptions } from "./command-types.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { type CliIO, processIO } from "./io.js";
 import { Output, Scrubber } from "./output.js";

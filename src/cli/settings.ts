@@ -4,7 +4,7 @@
  * and check the chosen provider's credentials.
  */
 import type { ProviderOptions } from "../providers/create.js";
-import type { CommandContext } from "./command-table.js";
+import type { CommandContext } from "./command-types.js";
 import {
   openConfigStore,
   type ProviderConfig,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CommandContext, GlobalOptions } from "../../src/cli/command-table.js";
+import type { CommandContext, GlobalOptions } from "../../src/cli/command-types.js";
 import { ConfigError } from "../../src/cli/exit-codes.js";
 import { Output } from "../../src/cli/output.js";
 import { prepareProvider } from "../../src/cli/settings.js";

@@ -22,7 +22,7 @@ import { generationRequestSchema } from "../../providers/request.js";
 import type { ModelCapability, Provider } from "../../providers/types.js";
 import { checkAgainstModel } from "../../tasks/check.js";
 import { createBatchProgress } from "../batch-progress.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";

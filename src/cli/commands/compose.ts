@@ -3,7 +3,7 @@
  * download — the same run as `generate`, with reference images required.
  */
 import { ValidationError } from "../../errors.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { runGeneration } from "./generate.js";
 
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {

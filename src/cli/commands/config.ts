@@ -3,7 +3,7 @@
  * `list` show them masked, and `set <key> -` reads a value from stdin so that it stays out of shell history.
  */
 import { ValidationError } from "../../errors.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import {
   CONFIG_KEYS,
   type ConfigKey,

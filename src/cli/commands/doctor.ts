@@ -21,7 +21,7 @@ import {
   RateLimitError,
   TimeoutError,
 } from "../../errors.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import {
   configFilePath,
   type ProviderConfig,

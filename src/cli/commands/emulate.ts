@@ -3,7 +3,7 @@
  * credentials (one JSON line with `--json`), then serves until Ctrl-C or SIGTERM, and stops cleanly (exit 0).
  */
 import { ValidationError } from "../../errors.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
 

@@ -19,7 +19,7 @@ import type {
 import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
 import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import type { Output } from "../output.js";

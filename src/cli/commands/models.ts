@@ -4,7 +4,7 @@
  */
 import type { ProviderName } from "../../errors.js";
 import type { ModelCapability, TaskKind } from "../../providers/types.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 
 /** Each provider's registry, loaded only when listed. */

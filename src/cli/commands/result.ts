@@ -7,7 +7,7 @@
 import { ValidationError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";

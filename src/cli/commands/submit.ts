@@ -5,7 +5,7 @@
  */
 import { ValidationError } from "../../errors.js";
 import type { TaskKind, TaskRef } from "../../providers/types.js";
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
 import { checkedRequest, openClient, promptOf, remember } from "./generate.js";

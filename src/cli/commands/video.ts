@@ -2,7 +2,7 @@
  * `jimeng video <prompt>`: text-to-video, or image-to-video with `--image` (first frame, then last frame).
  * Submit, wait, download — the same run as `generate`.
  */
-import type { CommandCall, CommandContext } from "../command-table.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
 import { runGeneration } from "./generate.js";
 
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
