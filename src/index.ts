@@ -43,6 +43,7 @@ export type { SessionProviderOptions } from "./providers/session/provider.js";
 export { SessionProvider } from "./providers/session/provider.js";
 export type {
   GenericOption,
+  GetOptions,
   ImageFormat,
   ImageLimits,
   ModelCapability,

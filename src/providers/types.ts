@@ -145,6 +145,13 @@ export interface SubmitOptions {
   onSubmitted?: (ref: TaskRef) => void | Promise<void>;
 }
 
+/** One poll of a task. */
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Milliseconds this poll may take, retries included: the time left of the caller's wait. */
+  timeout?: number;
+}
+
 /** What both providers implement; the task engine, the CLI and batches only talk to this. */
 export interface Provider {
   readonly name: ProviderName;
@@ -153,6 +160,6 @@ export interface Provider {
   resolveModel(name: string | undefined, kind: TaskKind): ModelCapability;
   /** Checks the request against the model (throws ValidationError before any request) and submits it. */
   submit(request: ProviderRequest, options?: SubmitOptions): Promise<TaskRef>;
-  get(ref: TaskRef, options?: { signal?: AbortSignal }): Promise<TaskStatus>;
+  get(ref: TaskRef, options?: GetOptions): Promise<TaskStatus>;
   close(): Promise<void>;
 }

@@ -157,7 +157,9 @@ export async function waitForTask(
     polls++;
     let status: TaskStatus;
     try {
-      status = await provider.get(ref, signal ? { signal } : {});
+      // The poll gets only the time left, so one slow poll (with its retries) cannot outlive the wait.
+      const timeout = Math.max(1, deadline - clock.now());
+      status = await provider.get(ref, signal ? { signal, timeout } : { timeout });
     } catch (error) {
       if (signal?.aborted) throw aborted(error);
       if (!isTransientPollFailure(error)) throw error;

@@ -1,6 +1,7 @@
 /** Fakes for the task engine's tests: virtual time, and a provider scripted poll by poll. */
 import { ValidationError } from "../../src/errors.js";
 import type {
+  GetOptions,
   ModelCapability,
   Provider,
   ProviderRequest,
@@ -68,6 +69,8 @@ export class FakeProvider implements Provider {
   readonly submitted: ProviderRequest[] = [];
   /** Virtual times of each `get` call. */
   readonly polledAt: number[] = [];
+  /** The time budget each `get` call was given. */
+  readonly pollTimeouts: (number | undefined)[] = [];
   closed = false;
   private polls = 0;
 
@@ -107,9 +110,10 @@ export class FakeProvider implements Provider {
     };
   }
 
-  async get(ref: TaskRef): Promise<TaskStatus> {
+  async get(ref: TaskRef, options: GetOptions = {}): Promise<TaskStatus> {
     this.calls.push("get");
     this.polledAt.push(this.time.now);
+    this.pollTimeouts.push(options.timeout);
     const answer = this.answers[Math.min(this.polls, this.answers.length - 1)] as Answer;
     this.polls++;
     if (answer instanceof Error) throw answer;

@@ -35,6 +35,16 @@ const TINY = {
 const network = () => new NetworkError("socket hang up", { notSent: false });
 
 describe("waitFor", () => {
+  it("gives every poll only the time left of the wait, so no poll can outlive it", async () => {
+    const { wait, provider, start } = setup(["running"]);
+    await expect(wait({ timeout: 60_000 })).rejects.toBeInstanceOf(TimeoutError);
+    expect(provider.pollTimeouts.length).toBeGreaterThan(2);
+    provider.pollTimeouts.forEach((timeout, index) => {
+      const left = start + 60_000 - (provider.polledAt[index] as number);
+      expect(timeout).toBe(Math.max(1, left));
+    });
+  });
+
   it("resolves with the outputs when the task succeeds, having polled first at the model's prior", async () => {
     const { wait, provider, start } = setup(["queued", "running", "succeeded"]);
     const result = await wait();

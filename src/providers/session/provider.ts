@@ -4,6 +4,7 @@
  */
 import { ValidationError } from "../../errors.js";
 import type {
+  GetOptions,
   ModelCapability,
   Provider,
   ProviderRequest,
@@ -87,12 +88,13 @@ export class SessionProvider implements Provider {
   }
 
   /** One look at the task. Outputs are trimmed to the request's `count` (carried in the ref). */
-  async get(ref: TaskRef, options: { signal?: AbortSignal } = {}): Promise<TaskStatus> {
+  async get(ref: TaskRef, options: GetOptions = {}): Promise<TaskStatus> {
     const answer = await this.client.query(ref.taskId, {
       kind: submitKindOf(ref.kind),
       ...(ref.account ? { account: ref.account } : {}),
       ...(ref.count !== undefined ? { count: ref.count } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     });
     const outputs: TaskOutput[] = (answer.results ?? []).map((result) =>
       ref.kind === "video" ? { url: result.url, contentType: "video/mp4" } : { url: result.url },

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { ApiError, AuthError, RateLimitError } from "../../errors.js";
 import type {
+  GetOptions,
   ModelCapability,
   Provider,
   ProviderRequest,
@@ -121,7 +122,7 @@ export class VisualProvider implements Provider {
     return ref;
   }
 
-  async get(ref: TaskRef, options: { signal?: AbortSignal } = {}): Promise<TaskStatus> {
+  async get(ref: TaskRef, options: GetOptions = {}): Promise<TaskStatus> {
     if (ref.taskId.startsWith(LOCAL_TASK_PREFIX)) {
       const outputs = this.#local.get(ref.taskId);
       if (outputs) return { ref, status: "succeeded", outputs };
@@ -141,6 +142,7 @@ export class VisualProvider implements Provider {
       result = await this.client.getResult(ref.model, ref.taskId, {
         ...this.#resultOptions,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       });
     } catch (error) {
       if (!isTaskFailure(error)) throw error;
