@@ -5,6 +5,7 @@
  */
 import type { ArgumentSpec, CommandSpec } from "./command-types.js";
 import { SUBMIT_COMMAND_OPTIONS, WAITING_COMMAND_OPTIONS } from "./generation-options.js";
+import { collectDir, parseByteSize } from "./mcp-options.js";
 
 // Kept for command modules written against the table; new code imports ./command-types.js.
 export type {
@@ -246,6 +247,35 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     examples: ["jimeng models", "jimeng models --kind video", "jimeng --provider session models --json"],
+  },
+  {
+    name: "mcp",
+    summary: "serve generation, tasks, batches and models as MCP tools on stdio, for AI agents",
+    load: () => import("./commands/mcp.js"),
+    interruptible: true,
+    options: [
+      {
+        flags: "-o, --out <dir>",
+        description: "the only folder the tools write to (default ./jimeng-output, or the config's outDir)",
+      },
+      {
+        flags: "--allow-dir <dir>",
+        description: "a folder local input files may come from (repeatable; the output folder always is one)",
+        parse: collectDir,
+      },
+      {
+        flags: "--inline-max <size>",
+        description: "largest image also returned inline to the agent, e.g. 256kb, 1mb, 0 for none",
+        defaultValue: "256kb",
+        parse: (value) => parseByteSize(value, "--inline-max"),
+      },
+      { flags: "--endpoint <url>", description: "the chosen provider's endpoint" },
+      { flags: "--region <region>", description: "Volcengine region (visual provider)" },
+    ],
+    examples: [
+      "jimeng mcp --emulator                 # try it without an account",
+      "jimeng mcp -o ~/Pictures/jimeng --allow-dir ~/Pictures",
+    ],
   },
   {
     name: "emulate",

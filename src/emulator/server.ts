@@ -72,18 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: core.baseUrl,
     credentials: core.credentials,
     counters: core.counters,
-    tasks: () =>
-      core.allTasks().map((task) => {
-        const phase = core.phase(task);
-        return {
-          id: task.id,
-          provider: task.provider,
-          model: task.model,
-          prompt: task.prompt,
-          phase,
-          outputs: phase === "succeeded" ? core.outputs(task) : [],
-        };
-      }),
+    tasks: () => taskInfos(core),
     resetCounters: () => core.resetCounters(),
     stop: async () => {
       core.dispose();
@@ -94,6 +83,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 }
 
 export { DEMO_CREDENTIALS };
+
+/** Every task with its outputs' sha256 (also served at `/__emulator/tasks` for out-of-process checks). */
+function taskInfos(core: EmulatorCoreImpl): EmulatorTaskInfo[] {
+  return core.allTasks().map((task) => {
+    const phase = core.phase(task);
+    return {
+      id: task.id,
+      provider: task.provider,
+      model: task.model,
+      prompt: task.prompt,
+      phase,
+      outputs: phase === "succeeded" ? core.outputs(task) : [],
+    };
+  });
+}
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -138,6 +142,10 @@ async function handle(
   }
   if (req.method === "GET" && url.pathname === "/__emulator/counters") {
     reply(res, { status: 200, json: core.counters });
+    return;
+  }
+  if (req.method === "GET" && url.pathname === "/__emulator/tasks") {
+    reply(res, { status: 200, json: { tasks: taskInfos(core) } });
     return;
   }
 
