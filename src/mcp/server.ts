@@ -358,6 +358,9 @@ export function createJimengMcpServer(options: JimengMcpOptions): McpServer {
         });
         return await savedFilesResult(summaryOf(ref, "succeeded", files), files);
       } catch (error) {
+        if (error instanceof AbortError) {
+          options.log(`stopped waiting for task ${args.taskId}; it keeps running upstream`);
+        }
         return toolError(error, scrub, args.taskId);
       }
     },
