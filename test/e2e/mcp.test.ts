@@ -4,140 +4,27 @@
  * the submit + result pair, the cancel tool, a batch, bad arguments refused with zero upstream requests, every
  * returned file inside the output folder with the emulator's sha256, and no credential in anything it says.
  */
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/client";
-import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEMO_CREDENTIALS } from "../../src/emulator/server.js";
+import { proceduralPng } from "../../src/emulator/png.js";
 import { GENERIC_OPTIONS, type TaskKind } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { type Counters, McpHarness, textOf } from "./mcp-harness.js";
 
-const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
-const BUILT = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
-
-interface Counters {
-  requests: number;
-  submits: number;
-  polls: number;
-  pollsByTask: Record<string, number>;
-}
-interface EmulatorTask {
-  id: string;
-  outputs: { sha256: string; bytes: number }[];
-}
-type Content = { type: string; text?: string; uri?: string; mimeType?: string; size?: number; data?: string };
-interface ToolResult {
-  content: Content[];
-  isError?: boolean;
-}
-
-let root: string;
-let out: string;
-let inputs: string;
-let client: Client;
-let transport: StdioClientTransport;
-let emulatorUrl: string;
-let stderr = "";
-const said: string[] = [];
-const transportErrors: Error[] = [];
-
-async function emulator<T>(what: "counters" | "tasks"): Promise<T> {
-  const response = await fetch(`${emulatorUrl}/__emulator/${what}`);
-  return (await response.json()) as T;
-}
-
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-  options: {
-    onprogress?: (progress: { progress: number; message?: string }) => void;
-    signal?: AbortSignal;
-  } = {},
-): Promise<ToolResult> {
-  const result = (await client.callTool({ name, arguments: args }, options)) as ToolResult;
-  said.push(JSON.stringify(result));
-  return result;
-}
-
-function textOf(result: ToolResult): string {
-  return result.content
-    .filter((item) => item.type === "text")
-    .map((item) => item.text)
-    .join("\n");
-}
-
-function sha256(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
-
-/** Every file a result links to: inside the output folder, its bytes the emulator's. */
-async function expectFilesFromEmulator(result: ToolResult, taskId: string): Promise<string[]> {
-  const links = result.content.filter((item) => item.type === "resource_link");
-  expect(links.length).toBeGreaterThan(0);
-  const { tasks } = await emulator<{ tasks: EmulatorTask[] }>("tasks");
-  const task = tasks.find((candidate) => candidate.id === taskId);
-  expect(task).toBeDefined();
-  const files = links.map((link) => fileURLToPath(link.uri as string));
-  for (const [index, file] of files.entries()) {
-    expect(file.startsWith(`${out}/`)).toBe(true);
-    expect(sha256(file)).toBe(task?.outputs[index]?.sha256);
-    expect(links[index]?.size).toBe(readFileSync(file).length);
-  }
-  return files;
-}
-
-/** Resolves once `pattern` appears on the server's stderr. */
-function stderrShows(pattern: RegExp): Promise<void> {
-  return vi.waitFor(() => expect(stderr).toMatch(pattern), { timeout: 10_000, interval: 20 });
-}
+let mcp: McpHarness;
 
 beforeAll(async () => {
-  if (!existsSync(BUILT)) throw new Error("dist/cli/main.js is missing: run `npm run build` first");
-  root = mkdtempSync(join(tmpdir(), "jimeng-e2e-mcp-"));
-  out = join(root, "out");
-  inputs = join(root, "inputs");
-  mkdirSync(inputs);
-  transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, "mcp", "--emulator", "-o", out, "--allow-dir", inputs],
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: root,
-      NO_COLOR: "1",
-      JIMENG_CONFIG_DIR: join(root, "config"),
-      JIMENG_POLL_INTERVAL: "20ms",
-    },
-    stderr: "pipe",
-  });
-  transport.stderr?.on("data", (chunk) => {
-    stderr += String(chunk);
-  });
-  client = new Client({ name: "jimeng-test", version: "1.0.0" });
-  client.onerror = (error) => transportErrors.push(error);
-  await client.connect(transport);
-  await stderrShows(/emulator at (http:\/\/\S+)\)/);
-  emulatorUrl = /emulator at (http:\/\/\S+)\)/.exec(stderr)?.[1] as string;
+  mcp = await McpHarness.start();
 });
 
 afterAll(async () => {
-  await client?.close();
-  if (root) rmSync(root, { recursive: true, force: true });
-  // stdout carried only protocol messages: the client never met a line it could not parse.
-  expect(transportErrors).toEqual([]);
-  // No credential in any tool result or log line.
-  const everything = [...said, stderr].join("\n");
-  expect(everything).not.toContain(DEMO_CREDENTIALS.secretAccessKey);
-  expect(everything).not.toContain(DEMO_CREDENTIALS.sessionId);
+  await mcp?.close();
 });
 
 describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
   it("lists the tools with input schemas taken from the capability records", async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await mcp.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
       ["batch", "cancel", "compose", "generate", "models", "result", "submit", "video"].sort(),
     );
@@ -166,7 +53,7 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
 
   it("generate runs to completion with progress, returning links, inline images and the task", async () => {
     const progress: string[] = [];
-    const result = await call(
+    const result = await mcp.call(
       "generate",
       { prompt: "an orange cat under cherry blossoms", count: 2 },
       { onprogress: (event) => progress.push(event.message ?? "") },
@@ -176,7 +63,7 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
     expect(summary).toMatchObject({ provider: "visual", model: "jimeng_t2i_v40", status: "succeeded" });
     expect(progress.some((message) => /submitted task/.test(message))).toBe(true);
     expect(progress.some((message) => /(queued|running) after/.test(message))).toBe(true);
-    const files = await expectFilesFromEmulator(result, summary.taskId);
+    const files = await mcp.expectFilesFromEmulator(result, summary.taskId);
     expect(files).toHaveLength(2);
     const images = result.content.filter((item) => item.type === "image");
     expect(images).toHaveLength(2);
@@ -185,16 +72,30 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
     );
   });
 
+  it("compose reads a reference image from an allowed folder", async () => {
+    const photo = join(mcp.inputs, "photo.png");
+    writeFileSync(photo, proceduralPng("photo", 512, 512));
+    const result = await mcp.call("compose", {
+      prompt: "make it autumn",
+      images: [photo],
+      model: "jimeng_i2i_v30",
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const summary = JSON.parse(textOf(result)) as { taskId: string; kind: string };
+    expect(summary.kind).toBe("compose");
+    await mcp.expectFilesFromEmulator(result, summary.taskId);
+  });
+
   it("video runs to completion with progress", async () => {
     const progress: number[] = [];
-    const result = await call(
+    const result = await mcp.call(
       "video",
       { prompt: "waves rolling onto a beach", duration: 5 },
       { onprogress: (event) => progress.push(event.progress) },
     );
     expect(result.isError).toBeFalsy();
     const summary = JSON.parse(textOf(result)) as { taskId: string };
-    const files = await expectFilesFromEmulator(result, summary.taskId);
+    const files = await mcp.expectFilesFromEmulator(result, summary.taskId);
     expect(files[0]).toMatch(/\.mp4$/);
     expect(result.content.find((item) => item.type === "resource_link")?.mimeType).toBe("video/mp4");
     expect(result.content.some((item) => item.type === "image")).toBe(false);
@@ -204,7 +105,7 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
 
   it("a client cancellation stops the wait; the server goes on serving", async () => {
     const controller = new AbortController();
-    const running = call(
+    const running = mcp.call(
       "video",
       { prompt: "a paper boat drifting, cancelled" },
       {
@@ -215,29 +116,29 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
       },
     );
     await expect(running).rejects.toThrow();
-    await stderrShows(/stopped waiting for task \S+; it keeps running upstream/);
-    const models = await call("models", { kind: "video" });
+    await mcp.stderrShows(/stopped waiting for task \S+; it keeps running upstream/);
+    const models = await mcp.call("models", { kind: "video" });
     expect(models.isError).toBeFalsy();
   });
 
   it("submit returns a task id at once; result waits for it; cancel says the provider cannot", async () => {
-    const submitted = await call("submit", { kind: "generate", prompt: "a red fox in snow" });
+    const submitted = await mcp.call("submit", { kind: "generate", prompt: "a red fox in snow" });
     const { taskId } = JSON.parse(textOf(submitted)) as { taskId: string };
     expect(taskId).toMatch(/^\d+$/);
-    const result = await call("result", { taskId, wait: true });
+    const result = await mcp.call("result", { taskId, wait: true });
     expect(result.isError).toBeFalsy();
-    await expectFilesFromEmulator(result, taskId);
+    await mcp.expectFilesFromEmulator(result, taskId);
 
-    const video = JSON.parse(textOf(await call("submit", { kind: "video", prompt: "a kite" }))) as {
+    const video = JSON.parse(textOf(await mcp.call("submit", { kind: "video", prompt: "a kite" }))) as {
       taskId: string;
     };
     let polling!: () => void;
     const polled = new Promise<void>((resolve) => {
       polling = resolve;
     });
-    const waiting = call("result", { taskId: video.taskId, wait: true }, { onprogress: () => polling() });
+    const waiting = mcp.call("result", { taskId: video.taskId, wait: true }, { onprogress: () => polling() });
     await polled;
-    const cancelled = await call("cancel", { taskId: video.taskId });
+    const cancelled = await mcp.call("cancel", { taskId: video.taskId });
     expect(cancelled.isError).toBe(true);
     expect(JSON.parse(textOf(cancelled))).toMatchObject({ cancelledUpstream: false, stoppedWaits: 1 });
     expect(textOf(cancelled)).toMatch(/cannot cancel/);
@@ -247,30 +148,30 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
   });
 
   it("bad arguments are tool errors naming the field, with zero upstream requests", async () => {
-    writeFileSync(join(root, "outside.png"), "not allowed");
-    const before = await emulator<Counters>("counters");
+    writeFileSync(join(mcp.root, "outside.png"), "not allowed");
+    const before = await mcp.emulator<Counters>("counters");
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ["generate", { prompt: "a cat", ratio: "banana" }, /ratio/],
       ["generate", { prompt: "a cat", model: "jimeng_t2i_v30", count: 2 }, /count/],
       ["generate", { prompt: "a cat", duration: 5 }, /duration/],
       ["generate", { prompt: "   " }, /prompt/],
-      ["compose", { prompt: "autumn", images: [join(root, "outside.png")] }, /images\.0/],
+      ["compose", { prompt: "autumn", images: [join(mcp.root, "outside.png")] }, /images\.0/],
       ["video", { prompt: "waves", duration: 5, model: "no-such-model" }, /model/],
       ["batch", { jobs: [{ prompt: "fine" }, { prompt: "bad", ratio: "x" }] }, /jobs\.1\.ratio/],
     ];
     for (const [name, args, field] of cases) {
-      const result = await call(name, args);
+      const result = await mcp.call(name, args);
       expect(result.isError, `${name} ${JSON.stringify(args)}`).toBe(true);
       expect(textOf(result)).toMatch(field);
     }
-    const after = await emulator<Counters>("counters");
+    const after = await mcp.emulator<Counters>("counters");
     expect(after.submits).toBe(before.submits);
     // The only request since is the counters read itself.
     expect(after.requests).toBe(before.requests + 1);
   });
 
   it("batch starts a run in its own folder and reports it when it ends", async () => {
-    const started = await call("batch", {
+    const started = await mcp.call("batch", {
       jobs: [
         { id: "fox", prompt: "a red fox" },
         { id: "owl", prompt: "an owl at night", count: 2 },
@@ -279,10 +180,10 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
     expect(started.isError).toBeFalsy();
     const run = JSON.parse(textOf(started)) as { runId: string; out: string; jobs: number };
     expect(run.jobs).toBe(2);
-    expect(run.out.startsWith(join(out, "batches"))).toBe(true);
+    expect(run.out.startsWith(join(mcp.out, "batches"))).toBe(true);
     const report = await vi.waitFor(
       async () => {
-        const status = JSON.parse(textOf(await call("batch", { runId: run.runId }))) as {
+        const status = JSON.parse(textOf(await mcp.call("batch", { runId: run.runId }))) as {
           state: string;
           succeeded: number;
         };
