@@ -16,9 +16,8 @@ import { generationRequestSchema } from "../providers/request.js";
 import type { Provider } from "../providers/types.js";
 import { checkAgainstModel } from "../tasks/check.js";
 import type { Jimeng } from "../tasks/client.js";
-import { toolError } from "./errors.js";
-import { textResult } from "./results.js";
 import type { Sandbox } from "./sandbox.js";
+import type { ToolKit } from "./toolkit.js";
 
 interface Run {
   runId: string;
@@ -171,13 +170,13 @@ export class BatchRuns {
     await Promise.all([...this.#runs.values()].map((run) => run.done));
   }
 
-  register(server: McpServer, options: { scrub: (text: string) => string; imagesNote: string }): void {
+  register(server: McpServer, kit: ToolKit): void {
     const { provider, sandbox } = this.#options;
     server.registerTool(
       "batch",
       {
         title: "Run a batch of jobs",
-        description: `Starts many generation jobs at once from a batch file (.jsonl, .json or .txt; ${options.imagesNote}) or an inline list of jobs (the fields of the generate tool plus kind and id). COSTS MONEY: one paid task per job. Every job is checked first (nothing is sent if any is wrong). Returns at once with the run id and its output folder under ${sandbox.out}/batches; call this tool again with {"runId": ...} for progress and, when finished, the report. Provider: ${provider.name}.`,
+        description: `Starts many generation jobs at once from a batch file (.jsonl, .json or .txt; ${sandbox.describeInputs()}) or an inline list of jobs (the fields of the generate tool plus kind and id). COSTS MONEY: one paid task per job. Every job is checked first (nothing is sent if any is wrong). Returns at once with the run id and its output folder under ${sandbox.out}/batches; call this tool again with {"runId": ...} for progress and, when finished, the report. Provider: ${provider.name}.`,
         inputSchema: z.strictObject({
           file: z.string().min(1).optional().describe("a batch file (.jsonl, .json or .txt)"),
           jobs: z
@@ -209,29 +208,20 @@ export class BatchRuns {
       },
       async (args) => {
         try {
-          if (args.runId !== undefined)
-            return textResult(options.scrub(JSON.stringify(this.status(args.runId), null, 2)));
+          if (args.runId !== undefined) return kit.json(this.status(args.runId));
           const run = await this.start({
             ...(args.file !== undefined ? { file: args.file } : {}),
             ...(args.jobs !== undefined ? { jobs: args.jobs } : {}),
             ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
           });
-          return textResult(
-            options.scrub(
-              JSON.stringify(
-                {
-                  runId: run.runId,
-                  out: run.out,
-                  jobs: run.total,
-                  next: `call batch with {"runId": "${run.runId}"} for progress; the report goes to ${run.out}/report.json`,
-                },
-                null,
-                2,
-              ),
-            ),
-          );
+          return kit.json({
+            runId: run.runId,
+            out: run.out,
+            jobs: run.total,
+            next: `call batch with {"runId": "${run.runId}"} for progress; the report goes to ${run.out}/report.json`,
+          });
         } catch (error) {
-          return toolError(error, options.scrub);
+          return kit.error(error);
         }
       },
     );

@@ -8,7 +8,14 @@ import { AbortError, JimengError, TimeoutError, ValidationError } from "../error
 import { textResult } from "./results.js";
 
 export interface ToolFailure {
-  error: { name: string; code: string | number; message: string; requestId?: string; hint?: string };
+  error: {
+    name: string;
+    code: string | number;
+    message: string;
+    httpStatus?: number;
+    requestId?: string;
+    hint?: string;
+  };
   taskId?: string;
   fields?: { field: string; message: string }[];
   next?: string;
@@ -44,6 +51,7 @@ export function failureOf(error: unknown, taskId?: string): ToolFailure {
       name: error.name,
       code: json.code,
       message: json.message,
+      ...(json.httpStatus !== undefined ? { httpStatus: json.httpStatus } : {}),
       ...(json.requestId ? { requestId: json.requestId } : {}),
       ...(error.hint ? { hint: error.hint } : {}),
     };
