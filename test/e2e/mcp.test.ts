@@ -4,8 +4,9 @@
  * the submit + result pair, the cancel tool, a batch, bad arguments refused with zero upstream requests, every
  * returned file inside the output folder with the emulator's sha256, and no credential in anything it says.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
 import { GENERIC_OPTIONS, type TaskKind } from "../../src/providers/types.js";
@@ -13,6 +14,12 @@ import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
 import { type Counters, McpHarness, textOf } from "./mcp-harness.js";
 
 let mcp: McpHarness;
+
+interface BatchStatus {
+  state: string;
+  succeeded: number;
+  jobs: { id: string; taskId: string; files: { file: string }[] }[];
+}
 
 beforeAll(async () => {
   mcp = await McpHarness.start();
@@ -149,6 +156,7 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
 
   it("bad arguments are tool errors naming the field, with zero upstream requests", async () => {
     writeFileSync(join(mcp.root, "outside.png"), "not allowed");
+    writeFileSync(join(mcp.root, "outside.jsonl"), `{"prompt": "not allowed"}\n`);
     const before = await mcp.emulator<Counters>("counters");
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ["generate", { prompt: "a cat", ratio: "banana" }, /ratio/],
@@ -158,6 +166,7 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
       ["compose", { prompt: "autumn", images: [join(mcp.root, "outside.png")] }, /images\.0/],
       ["video", { prompt: "waves", duration: 5, model: "no-such-model" }, /model/],
       ["batch", { jobs: [{ prompt: "fine" }, { prompt: "bad", ratio: "x" }] }, /jobs\.1\.ratio/],
+      ["batch", { file: join(mcp.root, "outside.jsonl") }, /file/],
     ];
     for (const [name, args, field] of cases) {
       const result = await mcp.call(name, args);
@@ -170,29 +179,48 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
     expect(after.requests).toBe(before.requests + 1);
   });
 
-  it("batch starts a run in its own folder and reports it when it ends", async () => {
-    const started = await mcp.call("batch", {
-      jobs: [
-        { id: "fox", prompt: "a red fox" },
-        { id: "owl", prompt: "an owl at night", count: 2 },
-      ],
-    });
-    expect(started.isError).toBeFalsy();
-    const run = JSON.parse(textOf(started)) as { runId: string; out: string; jobs: number };
-    expect(run.jobs).toBe(2);
-    expect(run.out.startsWith(join(mcp.out, "batches"))).toBe(true);
-    const report = await vi.waitFor(
-      async () => {
-        const status = JSON.parse(textOf(await mcp.call("batch", { runId: run.runId }))) as {
-          state: string;
-          succeeded: number;
-        };
-        expect(status.state).toBe("finished");
-        return status;
-      },
-      { timeout: 15_000, interval: 100 },
+  it("batch runs a file from an allowed folder and an inline list, each in its own folder", async () => {
+    const file = join(mcp.inputs, "jobs.jsonl");
+    writeFileSync(
+      file,
+      '{"id": "fox", "prompt": "a red fox"}\n{"id": "owl", "prompt": "an owl", "count": 2}\n',
     );
-    expect(report.succeeded).toBe(2);
-    expect(existsSync(join(run.out, "report.json"))).toBe(true);
+    const runs = await Promise.all([
+      mcp.call("batch", { file }),
+      mcp.call("batch", {
+        jobs: [
+          { id: "cat", prompt: "a cat" },
+          { kind: "video", prompt: "rain" },
+        ],
+      }),
+    ]);
+    for (const started of runs) {
+      expect(started.isError, textOf(started)).toBeFalsy();
+      const run = JSON.parse(textOf(started)) as { runId: string; out: string; jobs: number };
+      expect(run.jobs).toBe(2);
+      expect(run.out.startsWith(join(mcp.out, "batches", run.runId))).toBe(true);
+      const status = await vi.waitFor(
+        async () => {
+          const now = JSON.parse(textOf(await mcp.call("batch", { runId: run.runId }))) as BatchStatus;
+          expect(now.state).toBe("finished");
+          return now;
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      expect(status.succeeded).toBe(2);
+      expect(existsSync(join(run.out, "report.json"))).toBe(true);
+      const { tasks } = await mcp.emulator<{ tasks: { id: string; outputs: { sha256: string }[] }[] }>(
+        "tasks",
+      );
+      for (const job of status.jobs) {
+        const outputs = tasks.find((task) => task.id === job.taskId)?.outputs ?? [];
+        expect(job.files.length).toBeGreaterThan(0);
+        for (const [index, saved] of job.files.entries()) {
+          const path = resolve(run.out, saved.file);
+          expect(path.startsWith(`${run.out}/`)).toBe(true);
+          expect(createHash("sha256").update(readFileSync(path)).digest("hex")).toBe(outputs[index]?.sha256);
+        }
+      }
+    }
   });
 });
