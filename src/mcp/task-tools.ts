@@ -17,7 +17,15 @@ const kindEnum = () => z.enum(TASK_KINDS as [TaskKind, ...TaskKind[]]);
 /** The task to ask about: one this server or the task list knows, else built from `model` (and `kind`). */
 async function taskFor(kit: ToolKit, id: string, model?: string, kind?: TaskKind): Promise<KnownTask> {
   const found = await kit.find(id);
-  if (found && found.ref.provider === kit.providerName && model === undefined) return found;
+  if (found && found.ref.provider !== kit.providerName) {
+    throw new ValidationError([
+      {
+        path: "taskId",
+        message: `task ${id} belongs to the ${found.ref.provider} provider; this server runs ${kit.providerName} (start it with --provider ${found.ref.provider})`,
+      },
+    ]);
+  }
+  if (found && model === undefined) return found;
   if (model === undefined) {
     throw new ValidationError([
       {

@@ -5,7 +5,7 @@
  * returned file inside the output folder with the emulator's sha256, and no credential in anything it says.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
@@ -157,6 +157,12 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
   it("bad arguments are tool errors naming the field, with zero upstream requests", async () => {
     writeFileSync(join(mcp.root, "outside.png"), "not allowed");
     writeFileSync(join(mcp.root, "outside.jsonl"), `{"prompt": "not allowed"}\n`);
+    // The task list (shared with the CLI) knows a task of the other provider.
+    mkdirSync(join(mcp.root, "config"), { recursive: true });
+    appendFileSync(
+      join(mcp.root, "config", "tasks.jsonl"),
+      `${JSON.stringify({ taskId: "h-42", provider: "session", model: "jimeng-4.5", kind: "generate", submittedAt: "2026-01-01T00:00:00.000Z" })}\n`,
+    );
     const before = await mcp.emulator<Counters>("counters");
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ["generate", { prompt: "a cat", ratio: "banana" }, /ratio/],
@@ -167,6 +173,8 @@ describe("jimeng mcp --emulator over stdio (official MCP client)", () => {
       ["video", { prompt: "waves", duration: 5, model: "no-such-model" }, /model/],
       ["batch", { jobs: [{ prompt: "fine" }, { prompt: "bad", ratio: "x" }] }, /jobs\.1\.ratio/],
       ["batch", { file: join(mcp.root, "outside.jsonl") }, /file/],
+      ["result", { taskId: "h-42" }, /taskId.*session provider/],
+      ["result", { taskId: "1000000000000000001" }, /model/],
     ];
     for (const [name, args, field] of cases) {
       const result = await mcp.call(name, args);

@@ -63,7 +63,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       log,
       remember: ({ ref, prompt }) => remember(context, ref, prompt),
       lookup: async (taskId) => {
-        const entry = await index.find(taskId, jimeng.provider.name).catch(() => undefined);
+        const entry = await index.find(taskId).catch(() => undefined);
         if (!entry) return undefined;
         const { prompt, ...ref } = entry;
         return prompt === undefined ? { ref } : { ref, prompt };
