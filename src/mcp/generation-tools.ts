@@ -67,6 +67,7 @@ function registerWaiting(server: McpServer, kit: ToolKit, kind: TaskKind): void 
     },
     async (args: Record<string, unknown>, ctx: ServerContext) => {
       let ref: TaskRef | undefined;
+      const progress = kit.progress(ctx);
       try {
         const request = requestOf(kind, args);
         await kit.checkImages(request);
@@ -82,15 +83,17 @@ function registerWaiting(server: McpServer, kit: ToolKit, kind: TaskKind): void 
               track(submitted.taskId);
               await kit.remember({ ref: submitted, prompt: request.prompt });
             },
-            onEvent: kit.progress(ctx),
+            onEvent: progress.onEvent,
           }),
         );
+        await progress.flush();
         const files = result.files ?? [];
         return await kit.files(summaryOf(result.ref, "succeeded", files), files);
       } catch (error) {
         if (error instanceof AbortError && ref) {
           kit.log(`stopped waiting for task ${ref.taskId}; it keeps running upstream`);
         }
+        await progress.flush();
         return kit.error(error, ref?.taskId);
       }
     },

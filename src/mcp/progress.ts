@@ -1,9 +1,13 @@
 /**
- * MCP progress notifications for one tool call: every task event (submitted, each poll's status with the
- * elapsed time, retries, downloads) becomes a `notifications/progress` message when the client sent a
- * progress token. `progress` counts the events, so it always increases; the message says what is going on.
+ * MCP progress notifications for one tool call: task events (submitted, each poll's status with the elapsed
+ * time, retries, the start of the downloads) become `notifications/progress` messages when the client sent a
+ * progress token. `progress` counts them, so it always increases; the message says what is going on.
+ *
+ * Nothing is sent for the end of the call: the result says it. A notification written just before the result
+ * can reach the official TypeScript client after it (it handles notifications a microtask later than
+ * responses) and is then reported as an error for an unknown token (modelcontextprotocol/typescript-sdk#2580).
  */
-import type { TaskEvent } from "../tasks/events.js";
+import type { OnTaskEvent, TaskEvent } from "../tasks/events.js";
 
 export interface ProgressMessage {
   progress: number;
@@ -21,25 +25,44 @@ export function progressMessage(event: TaskEvent, startedAt: number, now: number
     case "retry":
       return `poll failed (${event.error.code}); trying again in ${Math.round(event.delayMs)} ms`;
     case "download":
-      return event.total !== undefined && event.bytes >= event.total
-        ? `saved output ${event.index + 1} (${event.bytes} bytes)`
-        : undefined;
+      return `downloading after ${seconds} s`;
     case "done":
-      return `done after ${seconds} s`;
+      return undefined;
   }
 }
 
 export type SendProgress = (message: ProgressMessage) => Promise<void>;
 
-/** An `onEvent` for the task engine that forwards events as progress; notification failures are ignored. */
-export function progressReporter(send: SendProgress | undefined, clock: () => number = Date.now) {
+export interface ProgressReporter {
+  onEvent: OnTaskEvent;
+  /**
+   * Resolves once every notification sent so far is written. A tool awaits it before returning, so that its
+   * result never overtakes its last progress notifications (a client drops those that arrive after the result).
+   */
+  flush(): Promise<void>;
+}
+
+/** Forwards task events as progress, in order; notification failures are ignored. */
+export function progressReporter(
+  send: SendProgress | undefined,
+  clock: () => number = Date.now,
+): ProgressReporter {
   const startedAt = clock();
   let count = 0;
-  return (event: TaskEvent): void => {
-    if (!send) return;
-    const message = progressMessage(event, startedAt, clock());
-    if (message === undefined) return;
-    count++;
-    send({ progress: count, message }).catch(() => undefined);
+  let downloading = false;
+  let chain = Promise.resolve();
+  return {
+    onEvent: (event) => {
+      if (!send) return;
+      // One notification when the downloads start; the files themselves come in the result.
+      if (event.type === "download" && downloading) return;
+      if (event.type === "download") downloading = true;
+      const message = progressMessage(event, startedAt, clock());
+      if (message === undefined) return;
+      count++;
+      const next = { progress: count, message };
+      chain = chain.then(() => send(next)).catch(() => undefined);
+    },
+    flush: () => chain,
   };
 }

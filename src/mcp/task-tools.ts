@@ -79,6 +79,7 @@ function registerResult(server: McpServer, kit: ToolKit): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     },
     async (args, ctx: ServerContext) => {
+      const progress = kit.progress(ctx);
       try {
         const task = await taskFor(kit, args.taskId, args.model, args.kind);
         const { ref } = task;
@@ -88,10 +89,11 @@ function registerResult(server: McpServer, kit: ToolKit): void {
           const done = await jimeng.waitFor(ref, {
             signal,
             ...(args.timeoutSeconds !== undefined ? { timeout: args.timeoutSeconds * 1000 } : {}),
-            onEvent: kit.progress(ctx),
+            onEvent: progress.onEvent,
           });
           return done.status;
         });
+        await progress.flush();
         if (status.status !== "succeeded") {
           const summary = summaryOf(ref, status.status);
           if ("error" in status) summary.error = status.error;
@@ -112,6 +114,7 @@ function registerResult(server: McpServer, kit: ToolKit): void {
         if (error instanceof AbortError) {
           kit.log(`stopped waiting for task ${args.taskId}; it keeps running upstream`);
         }
+        await progress.flush();
         return kit.error(error, args.taskId);
       }
     },

@@ -9,10 +9,9 @@ import type { DownloadedFile } from "../media/download.js";
 import type { GenerationRequest } from "../providers/request.js";
 import type { ModelCapability, TaskRef } from "../providers/types.js";
 import type { Jimeng } from "../tasks/client.js";
-import type { OnTaskEvent } from "../tasks/events.js";
 import type { BatchRuns } from "./batch.js";
 import { toolError } from "./errors.js";
-import { progressReporter } from "./progress.js";
+import { type ProgressReporter, progressReporter } from "./progress.js";
 import { filesResult, type TaskSummary, textResult } from "./results.js";
 import type { Sandbox } from "./sandbox.js";
 
@@ -108,16 +107,19 @@ export class ToolKit {
     return controllers.size;
   }
 
-  /** An `onEvent` that sends MCP progress notifications, when the client asked for them. */
-  progress(ctx: ServerContext): OnTaskEvent {
+  /** Progress notifications for this call, when the client asked for them (await `flush` before returning). */
+  progress(ctx: ServerContext): ProgressReporter {
     const token = ctx.mcpReq._meta?.progressToken;
     if (token === undefined) return progressReporter(undefined);
-    return progressReporter(({ progress, message }) =>
-      ctx.mcpReq.notify({
+    const request = ctx.mcpReq;
+    return progressReporter(async ({ progress, message }) => {
+      // A cancelled call's client no longer listens for its token.
+      if (request.signal.aborted) return;
+      await request.notify({
         method: "notifications/progress",
         params: { progressToken: token, progress, message },
-      }),
-    );
+      });
+    });
   }
 
   /** Replaces local references with their checked real paths; throws ValidationError naming `images.N`. */

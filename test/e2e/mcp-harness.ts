@@ -144,7 +144,13 @@ export class McpHarness {
   async close(): Promise<void> {
     await this.#client.close();
     rmSync(this.root, { recursive: true, force: true });
-    expect(this.#transportErrors).toEqual([]);
+    // Progress for a call the client already finished with (cancelled, or answered a moment before the
+    // notification was handled: modelcontextprotocol/typescript-sdk#2580) is reported as an unknown token and
+    // dropped; anything else (a line that is not protocol, say) is a fault.
+    const faults = this.#transportErrors.filter(
+      (error) => !/^Received a progress notification for an unknown token/.test(error.message),
+    );
+    expect(faults).toEqual([]);
     const everything = [...this.#said, this.stderr].join("\n");
     expect(everything).not.toContain(DEMO_CREDENTIALS.secretAccessKey);
     expect(everything).not.toContain(DEMO_CREDENTIALS.sessionId);

@@ -60,7 +60,7 @@ describe("MCP results and errors", () => {
   it("progress counts up and says what is going on", async () => {
     const sent: { progress: number; message: string }[] = [];
     let now = 1000;
-    const onEvent = progressReporter(
+    const { onEvent, flush } = progressReporter(
       async (message) => {
         sent.push(message);
       },
@@ -75,15 +75,21 @@ describe("MCP results and errors", () => {
       poll: 2,
       elapsedMs: 2500,
     });
-    onEvent({ type: "download", ref, index: 0, bytes: 10, total: 20 });
+    onEvent({ type: "download", ref, index: 0, bytes: 0, total: 20 });
     onEvent({ type: "download", ref, index: 0, bytes: 20, total: 20 });
+    onEvent({ type: "done", ref, status: "succeeded", polls: 2, files: 1 });
+    await flush();
     expect(sent).toEqual([
       { progress: 1, message: `submitted task ${ref.taskId} (visual · jimeng_t2i_v40)` },
       { progress: 2, message: "running after 2.5 s (poll 2)" },
-      { progress: 3, message: "saved output 1 (20 bytes)" },
+      { progress: 3, message: "downloading after 2.5 s" },
     ]);
-    expect(progressMessage({ type: "done", ref, status: "succeeded", polls: 3, files: 1 }, 0, 4000)).toBe(
-      "done after 4.0 s",
-    );
+    expect(
+      progressMessage(
+        { type: "retry", ref, attempt: 1, delayMs: 499.6, error: new TimeoutError("slow") },
+        0,
+        0,
+      ),
+    ).toBe("poll failed (TIMEOUT); trying again in 500 ms");
   });
 });
