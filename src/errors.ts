@@ -4,6 +4,11 @@
  */
 
 export type ProviderName = "visual" | "session";
+
+/** The code of BatchLockedError: the output folder is in use by another batch run. */
+export const BATCH_LOCKED_CODE = "BATCH_LOCKED";
+/** The code of errors that mean "configuration is missing or wrong" (credentials, endpoints): CLI exit 3. */
+export const CONFIG_ERROR_CODE = "CONFIG_ERROR";
 export type ErrorCode = string | number;
 
 export interface ErrorJSON {

@@ -44,6 +44,8 @@ export const journalRecordSchema = z.discriminatedUnion("type", [
     submittedAt: z.string().optional(),
     account: z.string().optional(),
     count: z.number().int().positive().optional(),
+    /** The provider's endpoint the task was submitted to (a resume polls it there, or refuses). */
+    endpoint: z.string().optional(),
   }),
   z.object({
     type: z.literal("succeeded"),
@@ -111,6 +113,8 @@ export interface JobJournalState {
   hash: string;
   /** The task of the latest submission, when the provider accepted it. */
   ref?: TaskRef;
+  /** Where that task was submitted (the provider's endpoint), when recorded. */
+  endpoint?: string;
   files?: JournalFileEntry[];
   error?: JournalError;
   retryable?: boolean;
@@ -150,14 +154,16 @@ export function replay(records: Iterable<JournalRecord>): JournalState {
         };
         if (record.account !== undefined) ref.account = record.account;
         if (record.count !== undefined) ref.count = record.count;
-        state.set(record.jobId, {
+        const next: JobJournalState = {
           jobId: record.jobId,
           status: "submitted",
           hash: record.hash,
           ref,
           submissions: Math.max(submissions, 1),
           at: record.at,
-        });
+        };
+        if (record.endpoint !== undefined) next.endpoint = record.endpoint;
+        state.set(record.jobId, next);
         break;
       }
       case "succeeded": {
@@ -171,6 +177,7 @@ export function replay(records: Iterable<JournalRecord>): JournalState {
         };
         const ref = refFor(previous, record.taskId);
         if (ref !== undefined) next.ref = ref;
+        if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
         state.set(record.jobId, next);
         break;
       }
@@ -186,6 +193,7 @@ export function replay(records: Iterable<JournalRecord>): JournalState {
         };
         const ref = refFor(previous, record.taskId);
         if (ref !== undefined) next.ref = ref;
+        if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
         if (record.status !== undefined) next.taskStatus = record.status;
         state.set(record.jobId, next);
         break;
@@ -292,8 +300,8 @@ export class Journal {
     return this.append({ type: "submitting", jobId: job.id, hash: job.hash, at: this.stamp() });
   }
 
-  /** From `onSubmitted`: the provider accepted the job as `ref`. */
-  submitted(job: Pick<BatchJob, "id" | "hash">, ref: TaskRef): Promise<void> {
+  /** From `onSubmitted`: the provider accepted the job as `ref` (at `endpoint`). */
+  submitted(job: Pick<BatchJob, "id" | "hash">, ref: TaskRef, endpoint?: string): Promise<void> {
     const record: JournalRecord = {
       type: "submitted",
       jobId: job.id,
@@ -307,6 +315,8 @@ export class Journal {
     };
     if (ref.account !== undefined) record.account = ref.account;
     if (ref.count !== undefined) record.count = ref.count;
+    const where = endpoint === undefined ? undefined : withoutCredentials(endpoint);
+    if (where !== undefined) record.endpoint = where;
     return this.append(record);
   }
 
@@ -352,6 +362,16 @@ export class Journal {
     this.closed = true;
     await this.draining;
     await this.handle.close();
+  }
+}
+
+/** An endpoint as scheme, host and path: user info, query and fragment never reach the journal. */
+export function withoutCredentials(endpoint: string): string | undefined {
+  try {
+    const url = new URL(endpoint);
+    return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+  } catch {
+    return undefined;
   }
 }
 

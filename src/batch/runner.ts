@@ -15,6 +15,7 @@ import pLimit from "p-limit";
 import {
   AbortError,
   ApiError,
+  CONFIG_ERROR_CODE,
   JimengError,
   NetworkError,
   type ProviderName,
@@ -39,7 +40,9 @@ import {
   journalPath,
   replayJournal,
   summariseError,
+  withoutCredentials,
 } from "./journal.js";
+import { lockOutput } from "./lock.js";
 import { type PlannedJob, type PlanReason, planResume, type ResumePlan } from "./plan.js";
 import { AimdConcurrency, type ConcurrencyChange, isThrottle, TokenBucket, withRateLimit } from "./rate.js";
 import { type BatchReport, buildReport } from "./report.js";
@@ -127,6 +130,16 @@ export interface RunBatchOptions {
    * `onRetry`), so the concurrency drops before any job sees a throttle error.
    */
   throttles?: ThrottleFeed;
+  /**
+   * Hold `<out>/.jimeng/lock` for the whole run (default true). Pass false only when the caller already holds
+   * it (`lockOutput(out)`), e.g. to lock before a long validation.
+   */
+  lock?: boolean;
+  /**
+   * With `resume`: refuse (default true) when a recorded task was submitted to another endpoint than its
+   * provider's now. Off for a throwaway emulator, whose address changes with every start.
+   */
+  checkEndpoints?: boolean;
   /** Write `<out>/report.json` (default true). */
   writeReport?: boolean;
   journal?: JournalOptions;
@@ -185,8 +198,21 @@ function notAccepted(error: unknown): boolean {
 
 type JobOutcome = "succeeded" | "failed" | "stopped";
 
+/**
+ * Runs the batch holding `<out>/.jimeng/lock` (unless `lock: false`): a second run on the same folder throws
+ * BatchLockedError before it reads the journal or sends anything.
+ */
 export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult> {
-  const { jobs, out, signal, onEvent } = options;
+  validateRunOptions(options);
+  const lock = options.lock === false ? undefined : await lockOutput(options.out);
+  try {
+    return await runLocked(options);
+  } finally {
+    await lock?.release();
+  }
+}
+
+function validateRunOptions(options: RunBatchOptions): void {
   const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ValidationError([
@@ -200,6 +226,12 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   if (options.qps !== undefined && !(options.qps > 0 && Number.isFinite(options.qps))) {
     throw new ValidationError([{ path: "qps", message: `must be a positive number, got ${options.qps}` }]);
   }
+}
+
+async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
+  const { jobs, out, signal, onEvent } = options;
+  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  const retries = options.retries ?? DEFAULT_BATCH_RETRIES;
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => new Date());
@@ -230,15 +262,19 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
     ...(archivedJournal !== undefined ? { archivedJournal } : {}),
   });
 
+  const providerNamed = (name: ProviderName): Provider | undefined =>
+    name === options.provider.name ? options.provider : options.providers?.[name];
+  if (options.resume) checkRecordedProviders(plan, providerNamed, options.checkEndpoints ?? true);
+
   const journal = await Journal.open(out, options.journal);
   const transport = new HttpTransport();
   const clients = new Map<ProviderName, Jimeng>();
   const makeClient = options.jimeng ?? ((provider: Provider) => new Jimeng({ provider }));
-  const clientFor = (job: BatchJob): Jimeng => {
-    const name = job.provider ?? options.provider.name;
+  /** The client of a provider: a recorded task's own provider, else the job's, else the batch's default. */
+  const clientFor = (name: ProviderName): Jimeng => {
     let client = clients.get(name);
     if (client) return client;
-    const provider = name === options.provider.name ? options.provider : options.providers?.[name];
+    const provider = providerNamed(name);
     if (!provider) {
       throw new ValidationError([
         { path: "provider", message: `no ${name} provider is configured for this batch` },
@@ -334,7 +370,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
   };
 
   /** Submits `job` (journaled before and after), retrying only what provably was not accepted. */
-  const submit = async (job: BatchJob, client: Jimeng): Promise<TaskRef | JobOutcome> => {
+  const submit = async (job: BatchJob, client: Jimeng, endpoint?: string): Promise<TaskRef | JobOutcome> => {
     const request = toGenerationRequest(job);
     let throttles = 0;
     let unsent = 0;
@@ -346,7 +382,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
         // No signal: a submit in flight lands, and its task id reaches the journal before we stop.
         const ref = await client.submit(request, {
           onSubmitted: async (accepted) => {
-            await journal.submitted(job, accepted);
+            await journal.submitted(job, accepted, endpoint);
             emit({ type: "submitted", job, ref: accepted });
           },
         });
@@ -419,9 +455,13 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
     return limit(async (): Promise<JobOutcome> => {
       if (interrupted) return "stopped";
       emit({ type: "start", job, action: planned.action as "submit" | "poll", reason: planned.reason });
+      const providerName =
+        planned.action === "poll" && planned.ref
+          ? planned.ref.provider
+          : (job.provider ?? options.provider.name);
       let client: Jimeng;
       try {
-        client = clientFor(job);
+        client = clientFor(providerName);
       } catch (error) {
         return fail(job, error, undefined);
       }
@@ -430,7 +470,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
         ref = planned.ref;
         await rerecord(journal, planned);
       } else {
-        const submitted = await submit(job, client);
+        const submitted = await submit(job, client, providerNamed(providerName)?.endpoint);
         if (typeof submitted === "string") return submitted;
         ref = submitted;
       }
@@ -461,6 +501,56 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchRunResult
 }
 
 /**
+ * A recorded task can only be polled through the provider (and endpoint) that accepted it: through another
+ * one the poll fails, and submitting the job again would pay twice. Refuses the resume, before anything is
+ * sent, when such a provider is not configured for this run.
+ */
+function checkRecordedProviders(
+  plan: ResumePlan,
+  providerNamed: (name: ProviderName) => Provider | undefined,
+  checkEndpoints: boolean,
+): void {
+  const missing = new Map<ProviderName, string[]>();
+  const moved: string[] = [];
+  for (const planned of plan.jobs) {
+    const ref = planned.ref;
+    if (planned.action !== "poll" || ref === undefined) continue;
+    const provider = providerNamed(ref.provider);
+    if (provider === undefined) {
+      const ids = missing.get(ref.provider) ?? [];
+      ids.push(planned.job.id);
+      missing.set(ref.provider, ids);
+      continue;
+    }
+    const recorded = planned.previous?.endpoint;
+    const current = provider.endpoint === undefined ? undefined : withoutCredentials(provider.endpoint);
+    if (checkEndpoints && recorded !== undefined && current !== undefined && recorded !== current) {
+      moved.push(`${planned.job.id} (task ${ref.taskId} at ${recorded}, this run uses ${current})`);
+    }
+  }
+  const problems: string[] = [];
+  for (const [name, ids] of missing) {
+    problems.push(
+      `${ids.length} recorded task(s) were submitted through the ${name} provider, which has no credentials in this run (${preview(ids)})`,
+    );
+  }
+  if (moved.length > 0) {
+    problems.push(`${moved.length} recorded task(s) were submitted to another endpoint: ${preview(moved)}`);
+  }
+  if (problems.length === 0) return;
+  throw new JimengError(`cannot resume: ${problems.join("; ")}. Nothing was sent.`, {
+    code: CONFIG_ERROR_CODE,
+    hint: "configure that provider's credentials and endpoint as in the run that submitted them, then resume again; polling elsewhere fails, and submitting again would pay twice",
+  });
+}
+
+function preview(items: readonly string[]): string {
+  return items.length <= 3
+    ? items.join(", ")
+    : `${items.slice(0, 3).join(", ")} and ${items.length - 3} more`;
+}
+
+/**
  * When the planner matched a journal entry recorded under another id (shifted `line-N` ids, a renamed job),
  * the state is written again under the job's own id, so the report and the next resume find it there.
  */
@@ -471,10 +561,10 @@ async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
   const taskId = previous.ref?.taskId;
   switch (previous.status) {
     case "submitted":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
       return;
     case "succeeded":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
       await journal.append({
         type: "succeeded",
         ...base,
@@ -483,7 +573,7 @@ async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
       });
       return;
     case "failed":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref);
+      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
       await journal.append({
         type: "failed",
         ...base,

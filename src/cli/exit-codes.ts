@@ -1,8 +1,16 @@
 /**
  * The CLI's exit codes (contract: 0 ok, 1 generation failed, 2 usage/validation, 3 auth/config, 4 timeout,
- * 130 interrupted) and the one function that maps an error to its code.
+ * 5 output folder in use by another batch, 130 interrupted) and the one function that maps an error to its code.
  */
-import { AbortError, AuthError, JimengError, TimeoutError, ValidationError } from "../errors.js";
+import {
+  AbortError,
+  AuthError,
+  BATCH_LOCKED_CODE,
+  CONFIG_ERROR_CODE,
+  JimengError,
+  TimeoutError,
+  ValidationError,
+} from "../errors.js";
 
 export const EXIT = {
   ok: 0,
@@ -10,13 +18,13 @@ export const EXIT = {
   usage: 2,
   auth: 3,
   timeout: 4,
+  locked: 5,
   interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Error codes (of a plain JimengError) that mean "configuration is missing or wrong". */
-export const CONFIG_ERROR_CODE = "CONFIG_ERROR";
+export { CONFIG_ERROR_CODE };
 
 /**
  * The CLI's configuration is missing or wrong: no credentials, an unreadable config file, a bad environment
@@ -39,6 +47,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof AuthError) return EXIT.auth;
   if (error instanceof JimengError && error.code === CONFIG_ERROR_CODE) return EXIT.auth;
   if (error instanceof TimeoutError) return EXIT.timeout;
+  if (error instanceof JimengError && error.code === BATCH_LOCKED_CODE) return EXIT.locked;
   if (error instanceof AbortError) return EXIT.interrupted;
   return EXIT.failed;
 }

@@ -22,7 +22,8 @@ Providers:
 
 Exit codes:
   0 ok · 1 generation failed · 2 usage or validation error (nothing sent)
-  3 authentication or configuration error · 4 timed out · 130 interrupted
+  3 authentication or configuration error · 4 timed out
+  5 output folder in use by another batch (nothing sent) · 130 interrupted
 
 Run \`jimeng <command> --help\` for a command's options and examples.`;
 

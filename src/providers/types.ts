@@ -156,6 +156,11 @@ export interface GetOptions {
 export interface Provider {
   readonly name: ProviderName;
   readonly models: readonly ModelCapability[];
+  /**
+   * Where the provider sends requests (scheme, host and path; never credentials). Batch journals record it with
+   * each task, so a resume polls a task where it was submitted.
+   */
+  readonly endpoint?: string;
   /** A model by id or alias, or the default for `kind`; throws ValidationError naming the alternatives. */
   resolveModel(name: string | undefined, kind: TaskKind): ModelCapability;
   /** Checks the request against the model (throws ValidationError before any request) and submits it. */

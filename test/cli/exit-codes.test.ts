@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BatchLockedError } from "../../src/batch/lock.js";
 import { ConfigError, EXIT, exitCodeFor } from "../../src/cli/exit-codes.js";
 import {
   AbortError,
@@ -23,6 +24,7 @@ describe("exitCodeFor", () => {
     ["a JimengError with the config code", new JimengError("x", { code: "CONFIG_ERROR" }), EXIT.auth],
     ["TimeoutError", new TimeoutError("too slow", { taskId: "t" }), EXIT.timeout],
     ["AbortError", new AbortError(), EXIT.interrupted],
+    ["BatchLockedError", new BatchLockedError("out/.jimeng/lock", undefined), EXIT.locked],
     ["ApiError", new ApiError("server said no", api), EXIT.failed],
     ["ContentPolicyError", new ContentPolicyError("rejected", api), EXIT.failed],
     ["InsufficientCreditsError", new InsufficientCreditsError("no credits", api), EXIT.failed],
@@ -35,6 +37,6 @@ describe("exitCodeFor", () => {
   });
 
   it("uses the contract's numbers", () => {
-    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, auth: 3, timeout: 4, interrupted: 130 });
+    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, auth: 3, timeout: 4, locked: 5, interrupted: 130 });
   });
 });

@@ -8,6 +8,7 @@ import path from "node:path";
 import { BatchValidationError, validateBatch } from "../../batch/files.js";
 import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
 import { replayJournal } from "../../batch/journal.js";
+import { lockOutput } from "../../batch/lock.js";
 import { planResume, type ResumePlan } from "../../batch/plan.js";
 import type { BatchReport } from "../../batch/report.js";
 import {
@@ -38,6 +39,8 @@ interface BatchFlags {
   retryFailed: boolean;
   resubmitUncertain: boolean;
   timeout?: number;
+  /** `--timeout` as typed, for the printed resume command. */
+  timeoutText?: string;
   model?: string;
   endpoint?: string;
   region?: string;
@@ -71,7 +74,10 @@ function flagsOf(options: Readonly<Record<string, unknown>>): BatchFlags {
     }
     flags.qps = qps;
   }
-  if (typeof options.timeout === "string") flags.timeout = parseDuration(options.timeout, "--timeout");
+  if (typeof options.timeout === "string") {
+    flags.timeout = parseDuration(options.timeout, "--timeout");
+    flags.timeoutText = options.timeout;
+  }
   for (const key of ["out", "model", "endpoint", "region"] as const) {
     const value = options[key];
     if (typeof value === "string" && value.trim() !== "") flags[key] = value;
@@ -143,12 +149,28 @@ function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command that continues this run. */
-function resumeCommand(file: string, out: string, flags: BatchFlags): string {
-  const parts = ["jimeng", "batch", quote(file), "--resume", "-o", quote(out)];
+/**
+ * The command that continues this run: every option that shapes it (provider, emulator, endpoint, region,
+ * model, concurrency, rate, retries, timeout, resume policy), so the rest runs on the same account and terms.
+ */
+export function resumeCommand(
+  file: string,
+  out: string,
+  flags: BatchFlags,
+  run: { provider: ProviderName; emulator: boolean },
+): string {
+  const parts = ["jimeng", "--provider", run.provider];
+  if (run.emulator) parts.push("--emulator");
+  parts.push("batch", quote(file), "--resume", "-o", quote(out));
+  if (flags.endpoint) parts.push("--endpoint", quote(flags.endpoint));
+  if (flags.region) parts.push("--region", quote(flags.region));
+  if (flags.model) parts.push("-m", quote(flags.model));
   if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) parts.push("-c", String(flags.concurrency));
   if (flags.qps !== undefined) parts.push("--qps", String(flags.qps));
-  if (flags.model) parts.push("-m", quote(flags.model));
+  if (flags.retries !== DEFAULT_BATCH_RETRIES) parts.push("--retries", String(flags.retries));
+  if (flags.timeoutText !== undefined) parts.push("--timeout", quote(flags.timeoutText));
+  if (flags.retryFailed) parts.push("--retry-failed");
+  if (!flags.resubmitUncertain) parts.push("--no-resubmit-uncertain");
   return parts.join(" ");
 }
 
@@ -243,6 +265,13 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   });
   const feed = new ThrottleFeed();
   const providers = new Map<ProviderName, Provider>();
+  // One run per output folder, taken before the (possibly long) validation: a second run stops at once.
+  const lock = flags.dryRun
+    ? undefined
+    : await lockOutput(prepared.settings.outDir.value).catch(async (error) => {
+        await prepared.close();
+        throw error;
+      });
   try {
     const main = createProvider(toProviderOptions(prepared.provider, feed));
     providers.set(main.name, main);
@@ -273,6 +302,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     if (!validation.ok) throw new BatchValidationError(file, validation.issues);
     const jobs = validation.jobs;
     const out = prepared.settings.outDir.value;
+    // Recorded tasks are polled through the provider that accepted them, so both are set up when they can be.
+    if (flags.resume) for (const name of ["visual", "session"] as const) providerFor(name);
 
     if (flags.dryRun) {
       const state = flags.resume ? (await replayJournal(out)).state : new Map();
@@ -302,6 +333,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         resume: flags.resume,
         retryFailed: flags.retryFailed,
         resubmitUncertain: flags.resubmitUncertain,
+        lock: false,
+        checkEndpoints: !prepared.settings.emulator,
         throttles: feed,
         signal: context.signal,
         onEvent: (event) => progress.onEvent(event),
@@ -325,12 +358,17 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
     output.result(report, () => summaryText(report, reportFile));
     if (result.interrupted) {
-      output.warn(`interrupted; continue with:\n  ${resumeCommand(file, out, flags)}`);
+      const again = resumeCommand(file, out, flags, {
+        provider: main.name,
+        emulator: prepared.settings.emulator,
+      });
+      output.warn(`interrupted; continue with:\n  ${again}`);
       return EXIT.interrupted;
     }
     return report.succeeded === report.total ? EXIT.ok : EXIT.failed;
   } finally {
     await Promise.all([...providers.values()].map((provider) => provider.close()));
+    await lock?.release();
     await prepared.close();
   }
 }

@@ -188,6 +188,11 @@ export class SessionClient {
   private readonly remembered = new Map<string, RememberedTask>();
   private queryStyle: "split" | "generic" | undefined;
 
+  /** The server's base URL without credentials. */
+  get baseUrl(): string {
+    return `${this.endpoint.origin}${this.endpoint.pathname}`.replace(/\/+$/, "");
+  }
+
   constructor(options: SessionClientOptions) {
     this.pool = new SessionPool(options.sessionId);
     const endpoint = options.endpoint ?? DEFAULT_SESSION_ENDPOINT;

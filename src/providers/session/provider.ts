@@ -36,6 +36,10 @@ export class SessionProvider implements Provider {
     }
   }
 
+  get endpoint(): string {
+    return this.client.baseUrl;
+  }
+
   resolveModel(name: string | undefined, kind: TaskKind): ModelCapability {
     const forKind = this.models.filter((model) => model.kinds.includes(kind));
     if (name === undefined) {

@@ -96,6 +96,10 @@ export class VisualProvider implements Provider {
     this.#resultOptions = resultOptions ?? {};
   }
 
+  get endpoint(): string {
+    return this.client.endpoint;
+  }
+
   resolveModel(name: string | undefined, kind: TaskKind): ModelCapability {
     return resolveVisualModel(name, kind);
   }

@@ -1,0 +1,75 @@
+/** The runner's money-safety rules on resume: recorded provider and endpoint, disk checks, failed polls. */
+import { readFile, writeFile } from "node:fs/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { journalPath } from "../../src/batch/journal.js";
+import { type Bench, job, setUp } from "./runner-helpers.js";
+
+let bench: Bench | undefined;
+afterEach(async () => {
+  await bench?.cleanup();
+  bench = undefined;
+});
+
+/** Runs `jobs` on `provider` until every job has a task id recorded, then stops the run. */
+async function submitThenStop(b: Bench, jobs: ReturnType<typeof job>[], provider: "visual" | "session") {
+  const controller = new AbortController();
+  let submitted = 0;
+  const result = await b.run(jobs, {
+    provider: b.providers[provider],
+    concurrency: jobs.length,
+    signal: controller.signal,
+    onEvent: (event) => {
+      if (event.type === "submitted" && ++submitted === jobs.length) controller.abort();
+    },
+  });
+  expect(result.interrupted).toBe(true);
+  return result;
+}
+
+describe("runBatch --resume: the provider that owns each task", () => {
+  it("polls every recorded task through its recorded provider, whatever this run's default is", async () => {
+    bench = await setUp();
+    const jobs = [job({ id: "a", prompt: "session-owned a" }), job({ id: "b", prompt: "session-owned b" })];
+    await submitThenStop(bench, jobs, "session");
+
+    const resumed = await bench.run(jobs, { resume: true, provider: bench.providers.visual });
+    expect(resumed.report).toMatchObject({ total: 2, succeeded: 2 });
+    expect(bench.emulator.counters.submits).toBe(2);
+    expect(bench.emulator.tasks().map((task) => task.provider)).toEqual(["session", "session"]);
+  });
+
+  it("refuses, before sending anything, when the recorded provider has no credentials in this run", async () => {
+    bench = await setUp();
+    const jobs = [job({ id: "a", prompt: "orphan a" })];
+    await submitThenStop(bench, jobs, "session");
+    const before = bench.emulator.counters.requests;
+
+    const refused = bench.run(jobs, {
+      resume: true,
+      provider: bench.providers.visual,
+      providers: { visual: bench.providers.visual },
+    });
+    await expect(refused).rejects.toMatchObject({
+      code: "CONFIG_ERROR",
+      message: expect.stringContaining("1 recorded task(s) were submitted through the session provider"),
+    });
+    expect(bench.emulator.counters.requests).toBe(before);
+  });
+
+  it("refuses when a recorded task was submitted to another endpoint (unless endpoints are not checked)", async () => {
+    bench = await setUp();
+    const jobs = [job({ id: "a", prompt: "moved endpoint" })];
+    await submitThenStop(bench, jobs, "visual");
+    const file = journalPath(bench.out);
+    const journal = await readFile(file, "utf8");
+    expect(journal).toContain(`"endpoint":"${bench.emulator.url}"`);
+    await writeFile(file, journal.replaceAll(bench.emulator.url, "https://elsewhere.example"));
+
+    await expect(bench.run(jobs, { resume: true })).rejects.toThrow(
+      "were submitted to another endpoint: a (task",
+    );
+    const resumed = await bench.run(jobs, { resume: true, checkEndpoints: false });
+    expect(resumed.report.succeeded).toBe(1);
+    expect(bench.emulator.counters.submits).toBe(1);
+  });
+});

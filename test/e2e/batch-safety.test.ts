@@ -1,0 +1,125 @@
+/**
+ * Money safety of `jimeng batch` as users run it (the built bin, spawned): one run per output folder, resume
+ * on the account that owns each task, resume that checks the disk, and failed polls that never pay twice.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "./batch-cli.js";
+
+let emulator: RunningEmulator;
+let work: { dir: string; cleanup(): Promise<void> };
+let env: NodeJS.ProcessEnv;
+
+async function setUp(options: EmulatorOptions): Promise<void> {
+  emulator = await startEmulator(options);
+  work = await tempDir("jimeng-batch-safety-");
+  env = emulatorEnv(emulator, path.join(work.dir, "config"));
+}
+
+afterEach(async () => {
+  await emulator.stop();
+  await work.cleanup();
+});
+
+async function jobsFile(name: string, lines: readonly unknown[]): Promise<string> {
+  const file = path.join(work.dir, name);
+  await writeFile(file, `${lines.map((line) => JSON.stringify(line)).join("\n")}\n`);
+  return file;
+}
+
+const submittedCount = (text: string) => (text.match(/submitted \(task/g) ?? []).length;
+
+describe("jimeng batch: one run per output folder", () => {
+  it("a second run on the same -o exits 5 at once, sends nothing and names the process holding it", async () => {
+    await setUp({ durations: { image: 1500 } });
+    const file = await jobsFile("jobs.jsonl", [
+      { id: "a", prompt: "locked one", model: "jimeng_t2i_v31" },
+      { id: "b", prompt: "locked two", model: "jimeng_t2i_v31" },
+    ]);
+    const first = runCli(["batch", file, "-o", "out"], { env, cwd: work.dir });
+    await whenStderr(first, (text) => submittedCount(text) >= 2);
+
+    for (const args of [
+      ["batch", file, "-o", "out"],
+      ["batch", file, "-o", "out", "--resume"],
+    ]) {
+      const second = await runCli(args, { env, cwd: work.dir }).exited;
+      expect(second.code, second.stderr).toBe(5);
+      expect(second.stderr).toContain(`process ${first.child.pid}`);
+      expect(second.stderr).toContain("nothing was sent");
+    }
+    expect(emulator.counters.submits).toBe(2);
+
+    const done = await first.exited;
+    expect(done.code, done.stderr).toBe(0);
+    const report = JSON.parse(await readFile(path.join(work.dir, "out", "report.json"), "utf8"));
+    expect(report).toMatchObject({ total: 2, succeeded: 2 });
+  });
+
+  it("takes over the lock of a run that was killed (stale: its pid is gone)", async () => {
+    await setUp({ durations: { image: 1500 } });
+    const file = await jobsFile("jobs.jsonl", [{ id: "a", prompt: "killed run", model: "jimeng_t2i_v31" }]);
+    const first = runCli(["batch", file, "-o", "out"], { env, cwd: work.dir });
+    await whenStderr(first, (text) => submittedCount(text) >= 1);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    await expect(readFile(path.join(work.dir, "out", ".jimeng", "lock"), "utf8")).resolves.toContain(
+      String(first.child.pid),
+    );
+
+    const resumed = await runCli(["batch", file, "-o", "out", "--resume"], { env, cwd: work.dir }).exited;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(emulator.counters.submits).toBe(1);
+  });
+});
+
+describe("jimeng batch --resume: the account that owns the task", () => {
+  it("polls recorded tasks through their own provider, refuses without its credentials, and prints every option", async () => {
+    await setUp({ durations: { image: 1500 } });
+    const file = await jobsFile(
+      "jobs.jsonl",
+      Array.from({ length: 3 }, (_, index) => ({ id: `s${index}`, prompt: `session job ${index}` })),
+    );
+    const first = runCli(["--provider", "session", "batch", file, "-o", "out", "-c", "3", "--retries", "1"], {
+      env,
+      cwd: work.dir,
+    });
+    await whenStderr(first, (text) => submittedCount(text) >= 3);
+    first.child.kill("SIGINT");
+    const stopped = await first.exited;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(
+      `jimeng --provider session batch ${file} --resume -o out -c 3 --retries 1`,
+    );
+    const journal = await readFile(path.join(work.dir, "out", ".jimeng", "journal.jsonl"), "utf8");
+    const submitted = journal
+      .split("\n")
+      .filter((line) => line.includes('"submitted"'))
+      .map((line) => JSON.parse(line));
+    expect(submitted.map((record) => [record.provider, record.endpoint])).toEqual([
+      ["session", emulator.url],
+      ["session", emulator.url],
+      ["session", emulator.url],
+    ]);
+
+    const before = emulator.counters.requests;
+    const { JIMENG_SESSION_ID: _, ...withoutSession } = env;
+    const refused = await runCli(["--provider", "visual", "batch", file, "-o", "out", "--resume"], {
+      env: withoutSession,
+      cwd: work.dir,
+    }).exited;
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain("3 recorded task(s) were submitted through the session provider");
+    expect(emulator.counters.requests).toBe(before);
+
+    const resumed = await runCli(["--provider", "visual", "batch", file, "-o", "out", "--resume"], {
+      env,
+      cwd: work.dir,
+    }).exited;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(emulator.counters.submits).toBe(3);
+    expect(emulator.tasks().map((task) => task.provider)).toEqual(["session", "session", "session"]);
+  });
+});
