@@ -9,6 +9,7 @@
  * | submitted, with a task id            | poll that task — never submit it again                      |
  * | submitting, no task id (uncertain)   | submit (default), or skip with `resubmitUncertain: false`   |
  * | failed: the wait timed out (task id) | poll that task again — it may have finished since            |
+ * | failed: a poll or download (task id) | skip, or with `retryFailed: true` poll that task again       |
  * | failed                               | skip, or submit with `retryFailed: true`                    |
  *
  * A job whose id is not in the journal (or whose entry there has a different hash) takes over an unclaimed
@@ -131,6 +132,10 @@ function decide(
       // Only the wait gave up: the task itself did not fail, so poll it again rather than pay for a new one.
       if (entry.ref !== undefined && entry.taskStatus === undefined && entry.error?.code === "TIMEOUT") {
         return { job, action: "poll", reason: "timed-out", ref: entry.ref };
+      }
+      // A recorded task that did not fail upstream (a poll or a download did) is polled, never paid again.
+      if (retryFailed && entry.ref !== undefined && entry.taskStatus === undefined) {
+        return { job, action: "poll", reason: "retry-failed", ref: entry.ref };
       }
       return retryFailed
         ? { job, action: "submit", reason: "retry-failed" }

@@ -7,6 +7,8 @@ export interface FaultRates {
   throttleQps?: number;
   throttleConcurrency?: number;
   reset?: number;
+  /** Submits and polls: an HTTP 200 answer that is not JSON (a proxy's error page). */
+  garbage?: number;
   /** Downloads only: send part of the body, then cut the connection. */
   truncate?: number;
 }
@@ -58,6 +60,7 @@ export class FaultPlan {
       ["throttle-qps", rates.throttleQps],
       ["throttle-concurrency", rates.throttleConcurrency],
       ["reset", rates.reset],
+      ["garbage", rates.garbage],
     ] as const) {
       edge += rate ?? 0;
       if (roll < edge) return kind;

@@ -19,7 +19,14 @@
  * `throttle-*` as -2001 with a rate-limit message (an upstream refusal); `reset` drops the connection.
  */
 import { MultipartError, parseMultipart } from "./multipart.js";
-import type { EmulatorCore, EmulatorReply, EmulatorRequest, EmulatorTask, RouteHandler } from "./types.js";
+import {
+  type EmulatorCore,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorTask,
+  GARBAGE_REPLY,
+  type RouteHandler,
+} from "./types.js";
 
 type Region = "cn" | "us" | "hk" | "jp" | "sg";
 type Kind = "image" | "compose" | "video";
@@ -283,6 +290,7 @@ function rejectMarker(prompt: string): EmulatorReply | undefined {
 function faultReply(kind: ReturnType<EmulatorCore["fault"]>): EmulatorReply | undefined {
   if (kind === undefined) return undefined;
   if (kind === "reset") return { reset: true };
+  if (kind === "garbage") return GARBAGE_REPLY;
   if (kind === "server-error") return envelope(-1000, REJECT_MESSAGES[-1000] as string);
   return envelope(-2001, "[请求失败]: 请求过于频繁，rate limited, try again later (错误码: 1310)");
 }

@@ -46,7 +46,14 @@ export interface EmulatorTask {
   meta: Record<string, unknown>;
 }
 
-export type FaultKind = "server-error" | "throttle-qps" | "throttle-concurrency" | "reset";
+export type FaultKind = "server-error" | "throttle-qps" | "throttle-concurrency" | "reset" | "garbage";
+
+/** What a misbehaving proxy in front of the API answers with HTTP 200 (the `garbage` fault). */
+export const GARBAGE_REPLY = {
+  status: 200,
+  body: "<html>502 Bad Gateway</html>",
+  contentType: "text/html",
+} as const;
 export type Operation = "submit" | "poll" | "download";
 
 export interface NewTask {

@@ -17,13 +17,14 @@ import {
 import { isProcessOnly, isVisualModelId, VISUAL_SCHEMAS, visualModel } from "../providers/visual/models.js";
 import { verifySignature } from "../signing/verify.js";
 import { issuesFromZod } from "../validation.js";
-import type {
-  EmulatorCore,
-  EmulatorReply,
-  EmulatorRequest,
-  EmulatorTask,
-  FaultKind,
-  RouteHandler,
+import {
+  type EmulatorCore,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorTask,
+  type FaultKind,
+  GARBAGE_REPLY,
+  type RouteHandler,
 } from "./types.js";
 
 const VERSION = "2022-08-31";
@@ -94,6 +95,8 @@ function renderFault(fault: FaultKind, id: string): EmulatorReply {
       return codeError(50430, id);
     case "reset":
       return { reset: true };
+    case "garbage":
+      return GARBAGE_REPLY;
   }
 }
 

@@ -90,6 +90,36 @@ describe("planResume", () => {
     ]);
   });
 
+  it("with retryFailed polls a recorded task whose poll failed, and pays again only for a task that failed upstream", () => {
+    const pollFailed: JournalRecord = {
+      type: "failed",
+      jobId: "a",
+      hash: "hash-a",
+      taskId: "t1",
+      error: { code: "HTTP_200", message: "Visual API answered HTTP 200 without a JSON envelope" },
+      retryable: true,
+      at,
+    };
+    const taskFailed: JournalRecord = {
+      ...pollFailed,
+      jobId: "b",
+      hash: "hash-b",
+      taskId: "t2",
+      status: "failed",
+    };
+    const state = replay([submitted("a", "t1"), pollFailed, submitted("b", "t2"), taskFailed]);
+    expect(decisions(planResume([job("a"), job("b")], state))).toEqual([
+      ["a", "skip", "failed"],
+      ["b", "skip", "failed"],
+    ]);
+    const plan = planResume([job("a"), job("b")], state, { retryFailed: true });
+    expect(decisions(plan)).toEqual([
+      ["a", "poll", "retry-failed"],
+      ["b", "submit", "retry-failed"],
+    ]);
+    expect(plan.jobs[0]?.ref?.taskId).toBe("t1");
+  });
+
   it("polls a job whose wait timed out instead of paying for it again, with or without retryFailed", () => {
     const timedOut: JournalRecord = {
       type: "failed",

@@ -73,3 +73,48 @@ describe("runBatch --resume: the provider that owns each task", () => {
     expect(bench.emulator.counters.submits).toBe(1);
   });
 });
+
+describe("runBatch: an unparseable poll answer is not a failed job", () => {
+  it("polls again through a proxy's HTML answers (HTTP 200) and finishes every job", async () => {
+    bench = await setUp({ faults: { poll: { garbage: 0.3 } }, seed: 7 });
+    const jobs = Array.from({ length: 6 }, (_, index) =>
+      job({ id: `g${index}`, prompt: `garbage ${index}` }),
+    );
+    const result = await bench.run(jobs, { concurrency: 3 });
+    expect(bench.emulator.counters.faults.garbage).toBeGreaterThan(0);
+    expect(result.report).toMatchObject({ total: 6, succeeded: 6, failed: 0 });
+    expect(bench.emulator.counters.submits).toBe(6);
+  });
+
+  it("keeps polling through a proxy that only answers HTML; a resume polls the same tasks, paying nothing", async () => {
+    const faults: { poll?: { garbage: number } } = { poll: { garbage: 1 } };
+    bench = await setUp({ faults });
+    const jobs = [job({ id: "a", prompt: "paid once a" }), job({ id: "b", prompt: "paid once b" })];
+    const first = await bench.run(jobs, { retries: 1, timeout: 60_000 });
+    expect(first.report).toMatchObject({ total: 2, succeeded: 0, failed: 2 });
+    expect(first.report.jobs.map((entry) => entry.error?.code)).toEqual(["TIMEOUT", "TIMEOUT"]);
+
+    delete faults.poll; // the proxy is fixed
+    const second = await bench.run(jobs, { resume: true });
+    expect(second.plan.jobs.map((planned) => planned.action)).toEqual(["poll", "poll"]);
+    expect(second.report).toMatchObject({ total: 2, succeeded: 2 });
+    expect(bench.emulator.counters.submits).toBe(2);
+  });
+
+  it("--retry-failed polls the recorded task of a job whose download failed, instead of paying again", async () => {
+    const faults: { download?: { serverError: number } } = { download: { serverError: 1 } };
+    bench = await setUp({ faults });
+    const jobs = [job({ id: "a", prompt: "download a" }), job({ id: "b", prompt: "download b" })];
+    const first = await bench.run(jobs, { retries: 1 });
+    expect(first.report).toMatchObject({ total: 2, succeeded: 0, failed: 2 });
+
+    delete faults.download;
+    const second = await bench.run(jobs, { resume: true, retryFailed: true });
+    expect(second.plan.jobs.map((planned) => [planned.action, planned.reason])).toEqual([
+      ["poll", "retry-failed"],
+      ["poll", "retry-failed"],
+    ]);
+    expect(second.report).toMatchObject({ total: 2, succeeded: 2 });
+    expect(bench.emulator.counters.submits).toBe(2);
+  });
+});

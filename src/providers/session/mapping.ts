@@ -201,6 +201,8 @@ export function interpretSession<T>(
       error: new ApiError("the server's answer did not have the expected shape", {
         ...base,
         code: "BAD_RESPONSE",
+        // Safe calls (polls) try again: a proxy's error page with HTTP 200 says nothing about the task.
+        retryable: true,
         hint: "check that the endpoint is a jimeng-api server (GET / names the service)",
       }),
     };

@@ -335,6 +335,7 @@ export class VisualClient {
                 provider: "visual",
                 httpStatus: response.status,
                 code: "UNEXPECTED_RESPONSE",
+                retryable: true,
                 ...(envelope.requestId ? { requestId: envelope.requestId } : {}),
               },
             ),

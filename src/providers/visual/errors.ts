@@ -231,7 +231,10 @@ export function visualErrorFrom(
         ...base,
         ...(headerRetryAfterMs !== undefined ? { retryAfterMs: headerRetryAfterMs } : {}),
       });
-    return new ApiError(message, { ...base, retryable: httpStatus >= 500 });
+    // A body that is not the API's JSON came from something in between (a proxy's error page): transient,
+    // so safe calls (polls) try again; a 4xx page still means a wrong address.
+    const transient = httpStatus >= 500 || (httpStatus >= 200 && httpStatus < 300);
+    return new ApiError(message, { ...base, retryable: transient });
   }
 
   const code = envelope.code;
