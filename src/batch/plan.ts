@@ -29,7 +29,9 @@ export type PlanReason =
   | "uncertain"
   | "failed"
   | "retry-failed"
-  | "timed-out";
+  | "timed-out"
+  /** Succeeded, but its files are missing or changed on disk: its task is polled and downloaded again. */
+  | "missing-files";
 
 export interface PlannedJob {
   job: BatchJob;

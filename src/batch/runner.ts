@@ -31,6 +31,7 @@ import type { Provider, TaskRef, TaskState } from "../providers/types.js";
 import { Jimeng } from "../tasks/client.js";
 import { TaskFailedError } from "../tasks/errors.js";
 import type { TaskEvent } from "../tasks/events.js";
+import { checkRecordedFiles, describeProblems, type FileProblem } from "./files-on-disk.js";
 import { type BatchJob, toGenerationRequest } from "./job.js";
 import {
   Journal,
@@ -54,6 +55,10 @@ export const DEFAULT_BATCH_NAME = "{id}-{index}";
 /** Submits refused by throttling (never accepted, so never charged) are tried again up to this many times. */
 export const MAX_THROTTLED_SUBMITS = 8;
 export const REPORT_FILE = "report.json";
+/** The error code of a succeeded job whose files are gone and cannot be downloaded again. */
+export const OUTPUT_MISSING_CODE = "OUTPUT_MISSING";
+/** Recorded files checked (stat + sha256) at once on resume. */
+const DISK_CHECKS_AT_ONCE = 4;
 
 /** What the runner reports while it works; the CLI turns these into bars or lines. */
 export type BatchEvent =
@@ -297,6 +302,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
   };
 
   const limit = pLimit(concurrency);
+  const diskChecks = pLimit(DISK_CHECKS_AT_ONCE);
   let throttleReported = false;
   const aimd = new AimdConcurrency({
     max: concurrency,
@@ -404,8 +410,16 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
     }
   };
 
-  /** Waits for the task and saves its outputs; polls and downloads are safe to repeat. */
-  const finish = async (job: BatchJob, client: Jimeng, ref: TaskRef): Promise<JobOutcome> => {
+  /**
+   * Waits for the task and saves its outputs; polls and downloads are safe to repeat. `explain` turns a final
+   * failure into the error recorded for the job.
+   */
+  const finish = async (
+    job: BatchJob,
+    client: Jimeng,
+    ref: TaskRef,
+    explain: (error: unknown) => unknown = (error) => error,
+  ): Promise<JobOutcome> => {
     for (let attempt = 1; ; attempt++) {
       if (interrupted) return "stopped";
       let phase: "wait" | "download" = "wait";
@@ -436,7 +450,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
         return "succeeded";
       } catch (error) {
         if (signal?.aborted) return "stopped";
-        if (!isSafeToRetry(error) || attempt > retries) return fail(job, error, ref.taskId);
+        if (!isSafeToRetry(error) || attempt > retries) return fail(job, explain(error), ref.taskId);
         const delayMs = retryDelay(attempt - 1, undefined, random);
         emit({ type: "retry", job, phase, attempt, delayMs, error: summariseError(error).error });
         if (!(await pause(delayMs))) return "stopped";
@@ -444,8 +458,45 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
     }
   };
 
+  /** A succeeded job whose files are gone or changed: download its task's outputs again, or say they are lost. */
+  const redownload = async (planned: PlannedJob, problems: FileProblem[]): Promise<JobOutcome> => {
+    const { job } = planned;
+    const what = describeProblems(problems);
+    const ref = planned.previous?.ref;
+    const lost = (cause?: unknown) =>
+      new JimengError(
+        ref === undefined
+          ? `${what}, and the journal has no task to download it from again`
+          : `${what}, and task ${ref.taskId} could not be downloaded again${cause instanceof Error ? `: ${cause.message}` : ""}`,
+        {
+          code: OUTPUT_MISSING_CODE,
+          hint: "run the job again with --resume --retry-failed (that submits it again, and costs again)",
+          ...(cause !== undefined ? { cause } : {}),
+        },
+      );
+    if (ref === undefined) return fail(job, lost(), undefined);
+    if (interrupted) return "stopped";
+    return limit(async (): Promise<JobOutcome> => {
+      if (interrupted) return "stopped";
+      emit({ type: "start", job, action: "poll", reason: "missing-files" });
+      if (planned.matchedFrom !== undefined) await journal.submitted(job, ref, planned.previous?.endpoint);
+      let client: Jimeng;
+      try {
+        client = clientFor(ref.provider);
+      } catch (error) {
+        return fail(job, lost(error), ref.taskId);
+      }
+      return finish(job, client, ref, lost);
+    });
+  };
+
   const runJob = async (planned: PlannedJob): Promise<JobOutcome> => {
     const { job } = planned;
+    if (planned.action === "skip" && planned.reason === "succeeded" && options.resume) {
+      const files = planned.previous?.files ?? [];
+      const problems = await diskChecks(() => checkRecordedFiles(out, files));
+      if (problems.length > 0) return redownload(planned, problems);
+    }
     if (planned.action === "skip") {
       await rerecord(journal, planned);
       emit({ type: "skip", job, reason: planned.reason });

@@ -1,8 +1,9 @@
 /** The runner's money-safety rules on resume: recorded provider and endpoint, disk checks, failed polls. */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { journalPath } from "../../src/batch/journal.js";
-import { type Bench, job, setUp } from "./runner-helpers.js";
+import { type Bench, checkFiles, job, setUp } from "./runner-helpers.js";
 
 let bench: Bench | undefined;
 afterEach(async () => {
@@ -116,5 +117,42 @@ describe("runBatch: an unparseable poll answer is not a failed job", () => {
     ]);
     expect(second.report).toMatchObject({ total: 2, succeeded: 2 });
     expect(bench.emulator.counters.submits).toBe(2);
+  });
+});
+
+describe("runBatch --resume checks the disk, not only the journal", () => {
+  it("downloads a succeeded job's missing or changed files again from its task, without submitting", async () => {
+    const faults: { download?: { serverError: number } } = {};
+    bench = await setUp({ faults });
+    const jobs = [
+      job({ id: "a", prompt: "deleted later" }),
+      job({ id: "b", prompt: "edited later" }),
+      job({ id: "c", prompt: "left alone" }),
+    ];
+    const first = await bench.run(jobs);
+    expect(first.report.succeeded).toBe(3);
+    const fileOf = (id: string) => path.join(bench?.out ?? "", `${id}-1.png`);
+    const original = await readFile(fileOf("a"));
+    await rm(fileOf("a"));
+    await writeFile(fileOf("b"), "not the picture");
+
+    const second = await bench.run(jobs, { resume: true });
+    expect(second.report).toMatchObject({ total: 3, succeeded: 3, failed: 0 });
+    expect(await readFile(fileOf("a"))).toEqual(original);
+    expect(await checkFiles(bench, second)).toBe(6); // two images per task
+    // The edited file is the user's: kept, and the task's output saved beside it.
+    expect(await readFile(fileOf("b"), "utf8")).toBe("not the picture");
+    expect(second.report.jobs[1]?.files.map((file) => file.file)).toEqual(["b-1-1.png", "b-2.png"]);
+    expect(bench.emulator.counters.submits).toBe(3);
+
+    // The task's outputs can no longer be downloaded: the job is reported as missing, not as done.
+    await rm(fileOf("c"));
+    faults.download = { serverError: 1 };
+    const third = await bench.run(jobs, { resume: true, retries: 0 });
+    expect(third.report).toMatchObject({ total: 3, succeeded: 2, failed: 1 });
+    const c = third.report.jobs.find((entry) => entry.id === "c");
+    expect(c).toMatchObject({ status: "failed", files: [], error: { code: "OUTPUT_MISSING" } });
+    expect(c?.error?.message).toContain("c-1.png is missing");
+    expect(bench.emulator.counters.submits).toBe(3);
   });
 });

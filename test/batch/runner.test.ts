@@ -1,9 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Journal, journalPath, readJournal } from "../../src/batch/journal.js";
 import type { BatchEvent } from "../../src/batch/runner.js";
-import { type Bench, checkFiles, job, setUp } from "./runner-helpers.js";
+import { type Bench, checkFiles, job, setUp, sha256 } from "./runner-helpers.js";
 
 let bench: Bench | undefined;
 afterEach(async () => {
@@ -108,7 +108,9 @@ describe("runBatch --resume", () => {
     await journal.submitting(polled);
     await journal.submitted(polled, ref);
     await journal.submitting(done);
-    await journal.succeeded(done, "1", [{ file: "done-1.png", sha256: "x", bytes: 1 }]);
+    // Its file is on disk as recorded (a resume checks that before it skips the job).
+    await writeFile(path.join(bench.out, "done-1.png"), "d");
+    await journal.succeeded(done, "1", [{ file: "done-1.png", sha256: sha256(Buffer.from("d")), bytes: 1 }]);
     await journal.submitting(uncertain);
     await journal.submitting(broken);
     await journal.failed(broken, { code: 50511, message: "generation failed" });

@@ -2,7 +2,7 @@
  * Money safety of `jimeng batch` as users run it (the built bin, spawned): one run per output folder, resume
  * on the account that owns each task, resume that checks the disk, and failed polls that never pay twice.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
@@ -121,5 +121,45 @@ describe("jimeng batch --resume: the account that owns the task", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(emulator.counters.submits).toBe(3);
     expect(emulator.tasks().map((task) => task.provider)).toEqual(["session", "session", "session"]);
+  });
+});
+
+describe("jimeng batch --resume checks the disk", () => {
+  it("downloads a deleted file again (exit 0); when it cannot, reports the job as missing (exit 1)", async () => {
+    const faults: { download?: { serverError: number } } = {};
+    await setUp({ durations: { image: 200 }, faults });
+    const file = await jobsFile("jobs.jsonl", [
+      { id: "a", prompt: "kept", model: "jimeng_t2i_v31" },
+      { id: "b", prompt: "deleted", model: "jimeng_t2i_v31" },
+    ]);
+    const first = await runCli(["batch", file, "-o", "out"], { env, cwd: work.dir }).exited;
+    expect(first.code, first.stderr).toBe(0);
+    const deleted = path.join(work.dir, "out", "b-1.png");
+    const bytes = await readFile(deleted);
+    await rm(deleted);
+
+    const resumed = await runCli(["--json", "batch", file, "-o", "out", "--resume"], { env, cwd: work.dir })
+      .exited;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await readFile(deleted)).toEqual(bytes);
+    expect(JSON.parse(resumed.stdout).jobs[1]).toMatchObject({ id: "b", status: "succeeded" });
+    expect(emulator.counters.submits).toBe(2);
+
+    // The task's outputs can no longer be downloaded: nothing brings the file back, and the run says so.
+    await rm(deleted);
+    faults.download = { serverError: 1 };
+    const missing = await runCli(["--json", "batch", file, "-o", "out", "--resume", "--retries", "0"], {
+      env,
+      cwd: work.dir,
+    }).exited;
+    expect(missing.code, missing.stderr).toBe(1);
+    expect(JSON.parse(missing.stdout).jobs[1]).toMatchObject({
+      id: "b",
+      status: "failed",
+      files: [],
+      error: { code: "OUTPUT_MISSING" },
+    });
+    expect(missing.stderr).toContain("b-1.png is missing");
+    expect(emulator.counters.submits).toBe(2);
   });
 });
