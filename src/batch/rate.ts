@@ -1,5 +1,5 @@
 /**
- * Rate limiting for batches: a token bucket for `--qps` (submits and polls draw from the same bucket), and an
+ * Rate limiting for batches: a hard request cap for `--qps` (submits and polls share it), and an
  * AIMD controller that halves the concurrency when the provider throttles and creeps back up on success.
  *
  * The AIMD controller does not run anything itself: it computes the effective concurrency and pushes it to a
@@ -10,90 +10,120 @@ import { AbortError, ApiError, RateLimitError } from "../errors.js";
 import { sleep as realSleep } from "../http/sleep.js";
 import type { Provider } from "../providers/types.js";
 
-export interface TokenBucketOptions {
-  /** Tokens added per second (the `--qps` value); may be fractional, e.g. 0.5. */
-  ratePerSecond: number;
-  /** Most tokens that can accumulate while idle (default 1: never more than `ratePerSecond` in any second). */
-  burst?: number;
+export interface RequestRateOptions {
+  /** The `--qps` value: at most this many requests in any one-second window (fractions spread them out). */
+  perSecond: number;
   /** Milliseconds, monotonic; default `performance.now`. */
   clock?: () => number;
   /** Waits `ms` or rejects with AbortError when `signal` fires; default the SDK's abortable sleep. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** Called when the request's answer (or failure) is in. */
+export type ReleaseRequest = () => void;
+
 /**
- * A token bucket that hands out tokens in call order. Each `take()` reserves the next token at once (the
- * balance may go negative) and then sleeps exactly until that token exists, so timing is exact under a fake
- * clock and callers are served first come, first served.
+ * A hard cap on requests per second as the server counts them. A server sees a request at some moment between
+ * its start and the end of its answer, so a start-time token bucket lets `N + 1` arrive within one second when
+ * latencies vary. Here a request may start only when the request `N` places before it has finished at least
+ * one window ago: then any `N + 1` consecutive arrivals span a full window, whatever the latencies.
+ * No burst: nothing accumulates while idle. Callers are served first come, first served.
  */
-export class TokenBucket {
-  readonly ratePerSecond: number;
-  readonly burst: number;
-  private tokens: number;
-  private last: number;
+export class RequestRate {
+  readonly perSecond: number;
+  /** Requests per window, and the window (ms): 3/s → 3 per 1000 ms; 0.5/s → 1 per 2000 ms. */
+  private readonly count: number;
+  private readonly windowMs: number;
+  private inFlight = 0;
+  /** When the most recent requests finished, oldest first (at most `count`). */
+  private readonly finished: number[] = [];
+  private turn: Promise<void> = Promise.resolve();
+  private onRelease: (() => void) | undefined;
   private readonly clock: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
-  constructor(options: TokenBucketOptions) {
-    if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond)) {
-      throw new RangeError(`ratePerSecond must be a positive number, got ${options.ratePerSecond}`);
+  constructor(options: RequestRateOptions) {
+    if (!(options.perSecond > 0) || !Number.isFinite(options.perSecond)) {
+      throw new RangeError(`perSecond must be a positive number, got ${options.perSecond}`);
     }
-    const burst = options.burst ?? 1;
-    if (!(burst >= 1)) throw new RangeError(`burst must be at least 1, got ${burst}`);
-    this.ratePerSecond = options.ratePerSecond;
-    this.burst = burst;
+    this.perSecond = options.perSecond;
+    this.count = Math.max(1, Math.floor(options.perSecond));
+    this.windowMs = (this.count * 1000) / options.perSecond;
     this.clock = options.clock ?? (() => performance.now());
     this.sleep = options.sleep ?? realSleep;
-    this.tokens = burst;
-    this.last = this.clock();
   }
 
-  /** Resolves when the caller may send one request; rejects with AbortError (returning the token) on abort. */
-  async take(signal?: AbortSignal): Promise<void> {
+  /** Resolves when one more request may start; call the returned function when its answer is in. */
+  async acquire(signal?: AbortSignal): Promise<ReleaseRequest> {
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-    this.refill();
-    this.tokens -= 1;
-    if (this.tokens >= 0) return;
-    const waitMs = (-this.tokens * 1000) / this.ratePerSecond;
-    try {
-      await this.sleep(waitMs, signal);
-    } catch (error) {
-      this.tokens += 1;
-      throw error;
+    const mine = this.turn.then(() => this.waitForSlot(signal));
+    this.turn = mine.catch(() => undefined);
+    await mine;
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      this.finished.push(this.clock());
+      if (this.finished.length > this.count) this.finished.shift();
+      this.onRelease?.();
+    };
+  }
+
+  private async waitForSlot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      const now = this.clock();
+      while (this.finished.length > 0 && (this.finished[0] as number) <= now - this.windowMs) {
+        this.finished.shift();
+      }
+      if (this.inFlight + this.finished.length < this.count) return;
+      const oldest = this.finished[0];
+      if (oldest !== undefined) {
+        await this.sleep(oldest + this.windowMs - now, signal);
+      } else {
+        // Every slot is a request still in flight: wait for one to finish, then for its window.
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(new AbortError(undefined, { cause: signal?.reason }));
+          signal?.addEventListener("abort", onAbort, { once: true });
+          this.onRelease = () => {
+            this.onRelease = undefined;
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          };
+        });
+      }
     }
-  }
-
-  /** Milliseconds until a `take()` made now would resolve (0 when a token is available). */
-  get waitMs(): number {
-    this.refill();
-    return this.tokens >= 1 ? 0 : ((1 - this.tokens) * 1000) / this.ratePerSecond;
-  }
-
-  private refill(): void {
-    const now = this.clock();
-    const elapsed = Math.max(0, now - this.last);
-    this.last = now;
-    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
   }
 }
 
+/** What a transport asks before each attempt (`gate` of the provider clients): a `RequestRate` is one. */
+export interface RequestGate {
+  acquire(signal?: AbortSignal): Promise<ReleaseRequest>;
+}
+
 /**
- * The provider with every submit and every poll (`get`) drawing a token from `bucket` first: hand it to the
- * task engine (`new Jimeng({ provider: withRateLimit(provider, bucket) })`) and `--qps` covers both.
+ * The provider with every submit and every poll (`get`) holding a slot of `rate` while it runs: hand it to the
+ * task engine (`new Jimeng({ provider: withRateLimit(provider, rate) })`) and `--qps` covers both. Retries
+ * inside the provider's transport are covered only when the same gate is also the provider's `gate`.
  */
-export function withRateLimit(provider: Provider, bucket: Pick<TokenBucket, "take">): Provider {
+export function withRateLimit(provider: Provider, rate: RequestGate): Provider {
+  const limited = async <T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> => {
+    const release = await rate.acquire(signal);
+    try {
+      return await call();
+    } finally {
+      release();
+    }
+  };
   return {
     name: provider.name,
     models: provider.models,
+    ...(provider.endpoint !== undefined ? { endpoint: provider.endpoint } : {}),
     resolveModel: (name, kind) => provider.resolveModel(name, kind),
-    submit: async (request, options) => {
-      await bucket.take(options?.signal);
-      return provider.submit(request, options);
-    },
-    get: async (ref, options) => {
-      await bucket.take(options?.signal);
-      return provider.get(ref, options);
-    },
+    submit: (request, options) => limited(options?.signal, () => provider.submit(request, options)),
+    get: (ref, options) => limited(options?.signal, () => provider.get(ref, options)),
     close: () => provider.close(),
   };
 }

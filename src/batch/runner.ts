@@ -1,5 +1,5 @@
 /**
- * The batch runner: validated jobs → resume plan → p-limit (with AIMD on throttling) and a token bucket per
+ * The batch runner: validated jobs → resume plan → p-limit (with AIMD on throttling) and a hard request cap per
  * provider (submits and polls draw from it) → submit, journaled before it is sent and again as soon as the
  * provider accepts it → wait → download into `out` → `succeeded` with files and sha256, or `failed` with the
  * error. The journal is the only state: a run killed at any moment resumes from it without paying twice for
@@ -45,7 +45,7 @@ import {
 } from "./journal.js";
 import { lockOutput } from "./lock.js";
 import { type PlannedJob, type PlanReason, planResume, type ResumePlan } from "./plan.js";
-import { AimdConcurrency, type ConcurrencyChange, isThrottle, TokenBucket, withRateLimit } from "./rate.js";
+import { AimdConcurrency, type ConcurrencyChange, isThrottle, RequestRate, withRateLimit } from "./rate.js";
 import { type BatchReport, buildReport } from "./report.js";
 
 export const DEFAULT_BATCH_CONCURRENCY = 4;
@@ -106,7 +106,7 @@ export interface RunBatchOptions {
   /** Providers for jobs whose `provider` field names another one. */
   providers?: Partial<Record<ProviderName, Provider>>;
   /**
-   * Builds the task client over a provider (already wrapped by the `qps` token bucket). Default
+   * Builds the task client over a provider (already wrapped by the `qps` request cap). Default
    * `(provider) => new Jimeng({ provider })`; pass one to inject a clock, sleep or media layer.
    */
   jimeng?: (provider: Provider) => Jimeng;
@@ -150,7 +150,7 @@ export interface RunBatchOptions {
   journal?: JournalOptions;
   /**
    * Injection points for tests and benchmarks: backoff sleeps (abortable), jitter, the report's timestamps,
-   * and the `qps` token bucket's monotonic clock (ms).
+   * and the `qps` request cap's monotonic clock (ms).
    */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   clock?: () => number;
@@ -289,8 +289,8 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
       options.qps !== undefined
         ? withRateLimit(
             provider,
-            new TokenBucket({
-              ratePerSecond: options.qps,
+            new RequestRate({
+              perSecond: options.qps,
               sleep,
               ...(options.clock ? { clock: options.clock } : {}),
             }),

@@ -83,6 +83,11 @@ export interface TransportOptions {
   userAgent?: string;
   onDebug?: (event: DebugEvent) => void;
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * Asked before every attempt (retries included) of `request`; the returned function is called when that
+   * attempt's answer is in. A `RequestRate` here makes `--qps` a hard cap on what reaches the server.
+   */
+  gate?: TransportGate;
   /** Injection points for tests. */
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -90,6 +95,10 @@ export interface TransportOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface TransportGate {
+  acquire(signal?: AbortSignal): Promise<() => void>;
+}
 
 export interface StreamResponse {
   status: number;
@@ -235,6 +244,7 @@ export class HttpTransport {
     const outgoing: OutgoingRequest = { method: spec.method, url: new URL(url.href), headers, body, attempt };
     spec.prepare?.(outgoing);
 
+    const release = await this.options.gate?.acquire(spec.signal);
     const started = this.now();
     this.debug({
       type: "request",
@@ -284,6 +294,7 @@ export class HttpTransport {
       throw error;
     } finally {
       dispose();
+      release?.();
     }
   }
 }

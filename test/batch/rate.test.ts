@@ -4,7 +4,7 @@ import {
   AimdConcurrency,
   type ConcurrencyChange,
   isThrottle,
-  TokenBucket,
+  RequestRate,
   withRateLimit,
 } from "../../src/batch/rate.js";
 import { AbortError, ApiError, RateLimitError } from "../../src/errors.js";
@@ -31,80 +31,131 @@ function fakeTime() {
   };
 }
 
-describe("TokenBucket", () => {
-  it("lets the first request through at once, then spaces requests exactly 1/qps apart", async () => {
-    const time = fakeTime();
-    const bucket = new TokenBucket({ ratePerSecond: 4, clock: time.clock, sleep: time.sleep });
-    const grantedAt: number[] = [];
-    for (let index = 0; index < 5; index++) {
-      await bucket.take();
-      grantedAt.push(time.now);
+/**
+ * A discrete-event clock: `sleep` registers a timer and `run` fires timers in time order, letting every
+ * promise settle in between, so concurrent callers see one consistent timeline.
+ */
+function eventClock() {
+  let now = 0;
+  const timers: Array<{ at: number; fire: () => void }> = [];
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortError());
+      timers.push({ at: now + Math.max(0, ms), fire: resolve });
+      signal?.addEventListener("abort", () => reject(new AbortError()), { once: true });
+    });
+  const run = async (work: Promise<unknown>) => {
+    let done = false;
+    void work.then(
+      () => {
+        done = true;
+      },
+      () => {
+        done = true;
+      },
+    );
+    while (!done) {
+      for (let spin = 0; spin < 5; spin++) await new Promise((resolve) => setImmediate(resolve));
+      if (done) break;
+      timers.sort((x, y) => x.at - y.at);
+      const next = timers.shift();
+      if (next === undefined) throw new Error("deadlock: nothing scheduled");
+      now = next.at;
+      next.fire();
     }
-    expect(grantedAt).toEqual([1000, 1250, 1500, 1750, 2000]);
+    await work;
+  };
+  return { clock: () => now, sleep, run };
+}
+
+/** Most timestamps that fall in any half-open window of `windowMs`. */
+function densest(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((x, y) => x - y);
+  let best = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while ((sorted[end] as number) - (sorted[start] as number) >= windowMs) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+describe("RequestRate", () => {
+  it("never lets more than N requests reach the server in any one second, whatever the latencies", async () => {
+    const time = eventClock();
+    const rate = new RequestRate({ perSecond: 3, clock: time.clock, sleep: time.sleep });
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const arrivals: number[] = [];
+    const request = async () => {
+      const release = await rate.acquire();
+      const started = time.clock();
+      const latency = 10 + random() * 600;
+      // The server counts the request somewhere between its start and the end of its answer.
+      const arrival = started + random() * latency;
+      await time.sleep(arrival - started);
+      arrivals.push(time.clock());
+      await time.sleep(started + latency - time.clock());
+      release();
+    };
+    const worker = async () => {
+      for (let index = 0; index < 6; index++) await request();
+    };
+    await time.run(Promise.all(Array.from({ length: 20 }, worker)));
+
+    expect(arrivals).toHaveLength(120);
+    expect(densest(arrivals, 1000)).toBe(3);
+    // Still close to the cap: 120 requests at 3/s, each window stretched by one latency at most.
+    expect(time.clock()).toBeLessThan((120 / 3) * 1610);
   });
 
-  it("serves concurrent callers in call order, each reserving the next slot", async () => {
-    let now = 0;
-    const waits: number[] = [];
-    const bucket = new TokenBucket({
-      ratePerSecond: 2,
-      clock: () => now,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
-    await Promise.all([bucket.take(), bucket.take(), bucket.take()]);
-    expect(waits).toEqual([500, 1000]);
-    now = 1000;
-    expect(bucket.waitMs).toBe(500);
+  it("does not burst after idling: the first N go at once, the next waits for the window", async () => {
+    const time = eventClock();
+    const rate = new RequestRate({ perSecond: 2, clock: time.clock, sleep: time.sleep });
+    const granted: number[] = [];
+    const take = async () => {
+      const release = await rate.acquire();
+      granted.push(time.clock());
+      release();
+    };
+    await time.run(Promise.all([take(), take(), take()]));
+    await time.run(time.sleep(60_000));
+    await time.run(Promise.all([take(), take(), take()]));
+    expect(granted).toEqual([0, 0, 1000, 61_000, 61_000, 62_000]);
   });
 
-  it("refills while idle, up to the burst size", async () => {
-    const time = fakeTime();
-    const bucket = new TokenBucket({ ratePerSecond: 1, burst: 3, clock: time.clock, sleep: time.sleep });
-    for (let index = 0; index < 3; index++) await bucket.take();
-    expect(time.sleeps).toEqual([]);
-    time.advance(10_000);
-    for (let index = 0; index < 4; index++) await bucket.take();
-    expect(time.sleeps).toEqual([1000]);
+  it("spreads fractional rates: 0.5/s is one request every 2 s", async () => {
+    const time = eventClock();
+    const rate = new RequestRate({ perSecond: 0.5, clock: time.clock, sleep: time.sleep });
+    const granted: number[] = [];
+    const take = async () => {
+      const release = await rate.acquire();
+      granted.push(time.clock());
+      release();
+    };
+    await time.run(Promise.all([take(), take(), take()]));
+    expect(granted).toEqual([0, 2000, 4000]);
   });
 
-  it("supports fractional rates", async () => {
-    const time = fakeTime();
-    const bucket = new TokenBucket({ ratePerSecond: 0.5, clock: time.clock, sleep: time.sleep });
-    await bucket.take();
-    await bucket.take();
-    expect(time.sleeps).toEqual([2000]);
-  });
-
-  it("rejects a take aborted while waiting with AbortError, and gives its reserved token back", async () => {
-    let now = 0;
-    const waits: number[] = [];
-    const bucket = new TokenBucket({
-      ratePerSecond: 1,
-      clock: () => now,
-      sleep: (ms, signal) => {
-        waits.push(ms);
-        return new Promise<void>((resolve, reject) => {
-          if (signal === undefined) resolve();
-          signal?.addEventListener("abort", () => reject(new AbortError()), { once: true });
-        });
-      },
-    });
-    await bucket.take();
+  it("rejects an acquire aborted while waiting with AbortError, and serves the next caller", async () => {
+    const time = eventClock();
+    const rate = new RequestRate({ perSecond: 1, clock: time.clock, sleep: time.sleep });
+    const first = await rate.acquire();
     const controller = new AbortController();
-    const waiting = bucket.take(controller.signal);
+    const waiting = rate.acquire(controller.signal);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortError);
-    now = 1000;
-    expect(bucket.waitMs).toBe(0);
-    await expect(bucket.take(controller.signal)).rejects.toBeInstanceOf(AbortError);
-    expect(waits).toEqual([1000]);
+    first();
+    const next = rate.acquire();
+    await time.run(next);
+    expect(time.clock()).toBe(1000);
   });
 
   it("refuses a rate that is not a positive number", () => {
-    expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(RangeError);
-    expect(() => new TokenBucket({ ratePerSecond: Number.NaN })).toThrow(RangeError);
+    expect(() => new RequestRate({ perSecond: 0 })).toThrow(RangeError);
+    expect(() => new RequestRate({ perSecond: Number.NaN })).toThrow(RangeError);
   });
 });
 
@@ -180,7 +231,7 @@ describe("AimdConcurrency", () => {
 });
 
 describe("withRateLimit", () => {
-  it("makes submits and polls share one bucket", async () => {
+  it("makes submits and polls share one cap", async () => {
     const time = fakeTime();
     const calls: Array<[string, number]> = [];
     const ref: TaskRef = { provider: "visual", taskId: "t", model: "m", kind: "generate", submittedAt: "x" };
@@ -202,14 +253,14 @@ describe("withRateLimit", () => {
     };
     const limited = withRateLimit(
       provider,
-      new TokenBucket({ ratePerSecond: 2, clock: time.clock, sleep: time.sleep }),
+      new RequestRate({ perSecond: 2, clock: time.clock, sleep: time.sleep }),
     );
     await limited.submit({} as Parameters<Provider["submit"]>[0]);
     await limited.get(ref);
     await limited.get(ref);
     expect(calls).toEqual([
       ["submit", 1000],
-      ["get", 1500],
+      ["get", 1000],
       ["get", 2000],
     ]);
   });

@@ -163,3 +163,25 @@ describe("jimeng batch --resume checks the disk", () => {
     expect(emulator.counters.submits).toBe(2);
   });
 });
+
+describe("jimeng batch --qps", () => {
+  it("is a hard cap as the server counts it: no request refused by a server that allows exactly that many", async () => {
+    await setUp({ durations: { image: 300 }, faults: { qps: 10 } });
+    const file = await jobsFile(
+      "jobs.jsonl",
+      Array.from({ length: 12 }, (_, index) => ({
+        id: `q${index}`,
+        prompt: `capped ${index}`,
+        model: "jimeng_t2i_v31",
+      })),
+    );
+    const result = await runCli(["--json", "batch", file, "-o", "out", "-c", "12", "--qps", "10"], {
+      env,
+      cwd: work.dir,
+    }).exited;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ total: 12, succeeded: 12 });
+    expect(emulator.counters.faults["throttle-qps"] ?? 0).toBe(0);
+    expect(emulator.counters.submits).toBe(12);
+  });
+});

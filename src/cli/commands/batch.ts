@@ -10,6 +10,7 @@ import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
 import { replayJournal } from "../../batch/journal.js";
 import { lockOutput } from "../../batch/lock.js";
 import { planResume, type ResumePlan } from "../../batch/plan.js";
+import { RequestRate } from "../../batch/rate.js";
 import type { BatchReport } from "../../batch/report.js";
 import {
   DEFAULT_BATCH_CONCURRENCY,
@@ -88,10 +89,22 @@ function flagsOf(options: Readonly<Record<string, unknown>>): BatchFlags {
   return flags;
 }
 
-function toProviderOptions(config: ProviderConfig, feed: ThrottleFeed): ProviderOptions {
-  if (config.provider === "visual") return { ...config, onRetry: feed.onRetry };
+/**
+ * `--qps` becomes each provider's transport gate, so every attempt (retries included) counts against the cap
+ * the way the server counts it.
+ */
+function toProviderOptions(
+  config: ProviderConfig,
+  feed: ThrottleFeed,
+  qps: number | undefined,
+): ProviderOptions {
+  const shared = {
+    onRetry: feed.onRetry,
+    ...(qps !== undefined ? { gate: new RequestRate({ perSecond: qps }) } : {}),
+  };
+  if (config.provider === "visual") return { ...config, ...shared };
   const { sessionIds, ...rest } = config;
-  return { ...rest, sessionId: sessionIds, onRetry: feed.onRetry };
+  return { ...rest, sessionId: sessionIds, ...shared };
 }
 
 /** The other provider's config when its credentials are there too (jobs may name either provider). */
@@ -273,7 +286,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         throw error;
       });
   try {
-    const main = createProvider(toProviderOptions(prepared.provider, feed));
+    const main = createProvider(toProviderOptions(prepared.provider, feed, flags.qps));
     providers.set(main.name, main);
     const unavailable = new Map<ProviderName, Error>();
     const providerFor = (name: ProviderName): Provider | Error => {
@@ -284,7 +297,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         unavailable.set(name, config);
         return config;
       }
-      const provider = createProvider(toProviderOptions(config, feed));
+      const provider = createProvider(toProviderOptions(config, feed, flags.qps));
       providers.set(name, provider);
       return provider;
     };
@@ -338,7 +351,6 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         throttles: feed,
         signal: context.signal,
         onEvent: (event) => progress.onEvent(event),
-        ...(flags.qps !== undefined ? { qps: flags.qps } : {}),
         ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
       });
     } finally {

@@ -16,6 +16,7 @@ import {
   HttpTransport,
   type RawResponse,
   type RetryEvent,
+  type TransportGate,
 } from "../../http/transport.js";
 import type { SessionRegion } from "../types.js";
 import { interpretSession, isUnknownRoute, readEnvelope, SESSION_HINT } from "./mapping.js";
@@ -60,6 +61,8 @@ export interface SessionClientOptions {
   /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
   dispatcher?: Dispatcher;
   onRetry?: (event: RetryEvent) => void;
+  /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
+  gate?: TransportGate;
   onDebug?: (event: DebugEvent) => void;
   /** Which async query routes the server has; `auto` (default) detects it once and remembers. */
   queryStyle?: "auto" | "split" | "generic";
@@ -211,6 +214,7 @@ export class SessionClient {
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       ...(options.onDebug ? { onDebug: options.onDebug } : {}),
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      ...(options.gate ? { gate: options.gate } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
       ...(options.random ? { random: options.random } : {}),
       userAgent: "jimeng-sdk (session)",

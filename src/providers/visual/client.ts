@@ -11,6 +11,7 @@ import {
   type Interpretation,
   type RawResponse,
   type RetryEvent,
+  type TransportGate,
 } from "../../http/transport.js";
 import { ENV_NAMES } from "../../setting-names.js";
 import { VolcSigner } from "../../signing/volc-signer.js";
@@ -53,6 +54,8 @@ export interface VisualClientOptions {
   /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
   dispatcher?: Dispatcher;
   onRetry?: (event: RetryEvent) => void;
+  /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
+  gate?: TransportGate;
   /** Request/response events with credentials redacted. */
   onDebug?: (event: DebugEvent) => void;
   userAgent?: string;
@@ -186,6 +189,7 @@ export class VisualClient {
       ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      ...(options.gate ? { gate: options.gate } : {}),
       ...(options.onDebug ? { onDebug: options.onDebug } : {}),
       userAgent: options.userAgent ?? "jimeng-sdk",
       ...(options.sleep ? { sleep: options.sleep } : {}),
