@@ -131,6 +131,23 @@ export function withRateLimit(provider: Provider, rate: RequestGate): Provider {
 /** HTTP 429 and the Visual API's QPS / concurrency limit codes. */
 const THROTTLE_CODES = new Set<string | number>([50429, 50430, "50429", "50430"]);
 
+/** The Visual API's "too many unfinished tasks" code: a limit on jobs in flight, not on requests. */
+const TASK_LIMIT_CODES = new Set<string | number>([50430, "50430"]);
+
+/**
+ * True when the refusal is about how many tasks run at once (50430): the one throttle that lowering the batch's
+ * job concurrency answers. Request-rate refusals (HTTP 429, 50429) are answered per request instead.
+ */
+export function isTaskLimit(error: unknown): boolean {
+  if (error instanceof ApiError || error instanceof RateLimitError) return TASK_LIMIT_CODES.has(error.code);
+  return false;
+}
+
+/** True when a retried failure's code (`RetryEvent.code`) is the task limit. */
+export function isTaskLimitCode(code: string | number | undefined): boolean {
+  return code !== undefined && TASK_LIMIT_CODES.has(code);
+}
+
 /** True when the provider throttled us: a RateLimitError, HTTP 429, or code 50429 / 50430. */
 export function isThrottle(error: unknown): boolean {
   if (error instanceof RateLimitError) return true;

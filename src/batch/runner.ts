@@ -45,7 +45,15 @@ import {
 } from "./journal.js";
 import { lockOutput } from "./lock.js";
 import { type PlannedJob, type PlanReason, planResume, type ResumePlan } from "./plan.js";
-import { AimdConcurrency, type ConcurrencyChange, isThrottle, RequestRate, withRateLimit } from "./rate.js";
+import {
+  AimdConcurrency,
+  type ConcurrencyChange,
+  isTaskLimit,
+  isTaskLimitCode,
+  isThrottle,
+  RequestRate,
+  withRateLimit,
+} from "./rate.js";
 import { type BatchReport, buildReport } from "./report.js";
 
 export const DEFAULT_BATCH_CONCURRENCY = 4;
@@ -170,13 +178,15 @@ export interface BatchRunResult {
 /**
  * Connects the providers' transport retries to a batch: create one, pass `onRetry` to the provider clients
  * (`new VisualProvider({ ..., onRetry: feed.onRetry })`) and the feed to `runBatch({ throttles: feed })`.
- * Only retries caused by throttling (HTTP 429, 50429 / 50430, a session server's rate limit) are passed on.
+ * Only refusals about tasks in flight (50430) are passed on: they lower the batch's job concurrency. Refusals
+ * about the request rate (HTTP 429, 50429, a session server's rate limit) are the transport's to back off per
+ * request, so a throttled poll never takes job slots away from the whole batch.
  */
 export class ThrottleFeed {
   readonly #listeners = new Set<() => void>();
 
   readonly onRetry = (event: RetryEvent): void => {
-    if (!event.throttled) return;
+    if (!event.throttled || !isTaskLimitCode(event.code)) return;
     for (const listener of this.#listeners) listener();
   };
 
@@ -370,7 +380,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
         status: event.status.status,
         elapsedMs: event.elapsedMs,
       });
-    } else if (event.type === "retry" && isThrottle(event.error)) {
+    } else if (event.type === "retry" && isTaskLimit(event.error)) {
       throttled();
     }
   };
@@ -397,7 +407,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
         return ref;
       } catch (error) {
         const refused = isThrottle(error);
-        if (refused) aimd.throttled(ticket);
+        if (isTaskLimit(error)) aimd.throttled(ticket);
         if (!notAccepted(error)) return fail(job, error, undefined);
         const budgetLeft = refused ? throttles++ < MAX_THROTTLED_SUBMITS : unsent++ < retries;
         if (!budgetLeft) return fail(job, error, undefined);

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher, type FormData } from "undici";
 import {
   AbortError,
   type ApiError,
+  type ErrorCode,
   JimengError,
   NetworkError,
   RateLimitError,
@@ -72,6 +73,8 @@ export interface RetryEvent {
   reason: string;
   /** The server said it was throttled (HTTP 429 or the provider's QPS / concurrency codes). */
   throttled: boolean;
+  /** The code of the failure that is retried (HTTP status or the provider's code), when it had one. */
+  code?: ErrorCode;
 }
 
 export interface TransportOptions {
@@ -174,6 +177,7 @@ export class HttpTransport {
         delayMs,
         reason: describeFailure(failure, error),
         throttled: failure.kind === "response" && failure.throttled,
+        code: error.code,
       });
       await this.sleep(delayMs, spec.signal);
     }

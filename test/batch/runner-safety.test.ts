@@ -156,3 +156,28 @@ describe("runBatch --resume checks the disk, not only the journal", () => {
     expect(bench.emulator.counters.submits).toBe(3);
   });
 });
+
+describe("runBatch: throttled polls do not starve the batch", () => {
+  it("keeps every job slot under steady random 50429s on polls; only the task limit (50430) lowers it", async () => {
+    bench = await setUp({ faults: { poll: { throttleQps: 0.3 } }, seed: 11 });
+    const jobs = Array.from({ length: 16 }, (_, index) =>
+      job({ id: `t${index}`, prompt: `throttled ${index}` }),
+    );
+    let running = 0;
+    let most = 0;
+    const lowered: number[] = [];
+    const result = await bench.run(jobs, {
+      concurrency: 8,
+      onEvent: (event) => {
+        if (event.type === "start") most = Math.max(most, ++running);
+        if (event.type === "end") running--;
+        if (event.type === "concurrency" && event.change.reason === "throttled")
+          lowered.push(event.change.to);
+      },
+    });
+    expect(bench.emulator.counters.faults["throttle-qps"]).toBeGreaterThan(10);
+    expect(result.report).toMatchObject({ total: 16, succeeded: 16 });
+    expect(lowered).toEqual([]);
+    expect(most).toBe(8);
+  });
+});
