@@ -32,6 +32,30 @@ export interface TaskIndexEntry {
   prompt?: string;
 }
 
+/**
+ * A submit interrupted before its answer came: the task may exist upstream (and be charged) with no id known.
+ * Kept in the list so the user can find it; `result` skips such lines (they have no task id).
+ */
+export interface SubmittingEntry {
+  status: "submitting";
+  provider: ProviderName;
+  model: string;
+  kind: TaskKind;
+  /** When the submit was sent. */
+  at: string;
+  prompt?: string;
+}
+
+/** Pure: the entry to record for a submit that may have landed without an answer. */
+export function submittingEntry(
+  fields: Omit<SubmittingEntry, "status" | "prompt">,
+  prompt?: string,
+): SubmittingEntry {
+  const entry: SubmittingEntry = { status: "submitting", ...fields };
+  if (prompt !== undefined) entry.prompt = [...prompt].slice(0, PROMPT_CHARS).join("");
+  return entry;
+}
+
 /** The index file's path for this environment: beside the config file. */
 export function taskIndexPath(env: NodeJS.ProcessEnv): string {
   return join(dirname(configFilePath(env)), TASK_INDEX_FILE);
@@ -93,7 +117,7 @@ export function findEntry(text: string, taskId: string, provider?: ProviderName)
 
 export interface TaskIndex {
   readonly path: string;
-  record(entry: TaskIndexEntry): Promise<void>;
+  record(entry: TaskIndexEntry | SubmittingEntry): Promise<void>;
   find(taskId: string, provider?: ProviderName): Promise<TaskIndexEntry | undefined>;
 }
 

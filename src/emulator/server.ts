@@ -22,6 +22,11 @@ export interface EmulatorOptions extends EmulatorCoreOptions {
   host?: string;
   /** Extra real-time delay before every answer, in ms. */
   latencyMs?: number;
+  /**
+   * Holds the answer to every submit that created a task this long (real ms): the task exists, and is paid
+   * for, while the client still waits for its id. A kill or Ctrl-C now is the costly case.
+   */
+  submitDelayMs?: number;
   /** The API halves to serve; both by default. */
   routes?: RouteHandler[];
 }
@@ -53,14 +58,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const core = new EmulatorCoreImpl(options);
   const routes = options.routes ?? defaultRoutes;
   const server = createServer((req, res) => {
-    handle(req, res, core, routes, options.latencyMs ?? 0).catch((error: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "emulator failure", message: String(error) }));
-      } else {
-        res.destroy();
-      }
-    });
+    handle(req, res, core, routes, options.latencyMs ?? 0, options.submitDelayMs ?? 0).catch(
+      (error: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: "emulator failure", message: String(error) }));
+        } else {
+          res.destroy();
+        }
+      },
+    );
   });
   server.keepAliveTimeout = 5000;
   await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
@@ -126,6 +133,7 @@ async function handle(
   core: EmulatorCoreImpl,
   routes: RouteHandler[],
   latencyMs: number,
+  submitDelayMs: number,
 ): Promise<void> {
   core.counters.requests++;
   const body = await readBody(req);
@@ -154,9 +162,14 @@ async function handle(
     headers[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   const request: EmulatorRequest = { method: req.method ?? "GET", url, headers, body };
+  const tasksBefore = core.counters.tasks;
   for (const route of routes) {
     const answer = await route(request, core);
-    if (answer) return reply(res, answer);
+    if (!answer) continue;
+    if (submitDelayMs > 0 && core.counters.tasks > tasksBefore) {
+      await new Promise((resolve) => setTimeout(resolve, submitDelayMs));
+    }
+    return reply(res, answer);
   }
   reply(res, { status: 404, json: { error: "not found", path: url.pathname } });
 }

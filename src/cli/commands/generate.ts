@@ -24,7 +24,8 @@ import { EXIT, exitCodeFor } from "../exit-codes.js";
 import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import type { Output } from "../output.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
-import { entryFor, openTaskIndex } from "../task-index.js";
+import { SUBMIT_GRACE_MS, submitGrace } from "../submit-grace.js";
+import { entryFor, openTaskIndex, type SubmittingEntry, submittingEntry } from "../task-index.js";
 
 // ------------------------------------------------------------------------------------------ the document
 
@@ -373,7 +374,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
     progress.stop();
     if (output.mode.json) output.json(document);
     output.stderrLine(
-      `${output.errStyle.yellow("interrupted:")} task ${ref.taskId} was submitted and may still run; pick it up with \`${resume}\``,
+      `${output.errStyle.yellow("interrupted:")} task ${ref.taskId} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
     );
     return EXIT.interrupted;
   }
@@ -421,20 +422,23 @@ export async function runGeneration(
   const client = await openClient(context, options);
   const progress = new TaskProgress(output);
   let ref: TaskRef | undefined;
+  const grace = submitGrace(context.signal);
   try {
     const { jimeng, prepared } = client;
-    const { request } = checkedRequest(jimeng, kind, prompt, options);
+    const { request, model } = checkedRequest(jimeng, kind, prompt, options);
     const dir = prepared.settings.outDir.value;
     progress.submitting();
+    const sentAt = new Date().toISOString();
     try {
       const result = await jimeng.generate(request, {
-        signal: context.signal,
+        signal: grace.signal,
         ...(timeout !== undefined ? { timeout } : {}),
         download: download ? { dir, ...(name !== undefined ? { name } : {}) } : false,
         onSubmitted: async (submitted) => {
           ref = submitted;
           progress.submitted(submitted);
           await remember(context, submitted, prompt);
+          grace.submitted();
         },
         onEvent: progress.onEvent,
       });
@@ -459,6 +463,13 @@ export async function runGeneration(
     } catch (error) {
       if (!ref) {
         progress.stop();
+        if (grace.unconfirmed && error instanceof AbortError) {
+          const entry = submittingEntry(
+            { provider: jimeng.provider.name, model: model.id, kind, at: sentAt },
+            prompt,
+          );
+          return reportUnconfirmedSubmit(context, entry);
+        }
         throw withFlagNames(error);
       }
       return reportFailure(
@@ -473,9 +484,25 @@ export async function runGeneration(
       );
     }
   } finally {
+    grace.dispose();
     progress.stop();
     await client.close();
   }
+}
+
+/** Ctrl-C and no answer to the submit within the grace period: record it and say it may have been charged. */
+async function reportUnconfirmedSubmit(context: CommandContext, entry: SubmittingEntry): Promise<number> {
+  const index = openTaskIndex(context.env);
+  let where = `recorded as "submitting" in ${index.path}`;
+  try {
+    await index.record(entry);
+  } catch {
+    where = `it could not be recorded in ${index.path}`;
+  }
+  context.output.stderrLine(
+    `${context.output.errStyle.yellow("interrupted:")} the submit was sent but not answered within ${SUBMIT_GRACE_MS / 1000} s; the ${entry.provider} provider may have accepted the task and charged for it (${where}). Check its console before submitting again.`,
+  );
+  return EXIT.interrupted;
 }
 
 export function run(context: CommandContext, call: CommandCall): Promise<number> {
