@@ -26,6 +26,11 @@ export interface BatchReport {
   /** True when the run was stopped (abort, Ctrl-C) before every job finished. */
   interrupted: boolean;
   jobs: BatchReportJob[];
+  /**
+   * Paid tasks of jobs that changed (or left the file) while their task was still running: polled and saved
+   * under their own record (`<id>~<old hash>`), so nothing paid for is dropped. Only when there are some.
+   */
+  superseded?: Array<BatchReportJob & { replacedBy?: string }>;
   startedAt: string;
   finishedAt: string;
 }

@@ -34,10 +34,12 @@ import type { TaskEvent } from "../tasks/events.js";
 import { checkRecordedFiles, describeProblems, type FileProblem } from "./files-on-disk.js";
 import { type BatchJob, toGenerationRequest } from "./job.js";
 import {
+  JOURNAL_FILE,
   Journal,
   type JournalError,
   type JournalFileEntry,
   type JournalOptions,
+  type JournalState,
   journalPath,
   replayJournal,
   summariseError,
@@ -101,6 +103,11 @@ export type BatchEvent =
       files: JournalFileEntry[];
       error?: JournalError;
     }
+  /**
+   * A task the journal records as paid and unfinished that no job of the file claims any more (the job changed
+   * or left the file): it is polled and saved under its own record instead of being dropped.
+   */
+  | { type: "superseded"; job: BatchJob; ref: TaskRef; replacedBy?: string }
   /** The first abort: no more submits; waits and downloads stop. */
   | { type: "interrupted" };
 
@@ -258,6 +265,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
   let archivedJournal: string | undefined;
   let skippedLines: number[] = [];
   let plan: ResumePlan;
+  let superseded: Superseded[] = [];
   if (options.resume) {
     const replayed = await replayJournal(out);
     skippedLines = replayed.skippedLines;
@@ -265,6 +273,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
       retryFailed: options.retryFailed ?? false,
       resubmitUncertain: options.resubmitUncertain ?? true,
     });
+    superseded = supersededTasks(jobs, plan, replayed.state);
   } else {
     archivedJournal = await archiveJournal(journalFile, startedAt);
     plan = planResume(jobs, new Map());
@@ -540,7 +549,25 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
   };
 
   // Every job settles before the journal closes, even when one of them hit an unexpected error.
-  const settled = await Promise.allSettled(plan.jobs.map(runJob));
+  /** A paid task no job of the file claims any more: polled and saved under its own record. */
+  const keepPaid = async ({ job, ref, endpoint, replacedBy }: Superseded): Promise<JobOutcome> => {
+    emit({ type: "superseded", job, ref, ...(replacedBy !== undefined ? { replacedBy } : {}) });
+    if (interrupted) return "stopped";
+    return limit(async (): Promise<JobOutcome> => {
+      if (interrupted) return "stopped";
+      emit({ type: "start", job, action: "poll", reason: "submitted" });
+      await journal.submitted(job, ref, endpoint);
+      let client: Jimeng;
+      try {
+        client = clientFor(ref.provider);
+      } catch (error) {
+        return fail(job, error, ref.taskId);
+      }
+      return finish(job, client, ref);
+    });
+  };
+
+  const settled = await Promise.allSettled([...plan.jobs.map(runJob), ...superseded.map(keepPaid)]);
   signal?.removeEventListener("abort", onAbort);
   unsubscribe?.();
   const finishedAt = now();
@@ -552,6 +579,13 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
 
   const { state } = await replayJournal(out);
   const report = buildReport({ jobs, state, startedAt, finishedAt, interrupted });
+  if (superseded.length > 0) {
+    const kept = buildReport({ jobs: superseded.map((entry) => entry.job), state, startedAt, finishedAt });
+    report.superseded = kept.jobs.map((entry, index) => {
+      const replacedBy = superseded[index]?.replacedBy;
+      return replacedBy !== undefined ? { ...entry, replacedBy } : entry;
+    });
+  }
   const result: BatchRunResult = { report, plan, interrupted, journalFile };
   if (options.writeReport ?? true) {
     const reportFile = path.join(out, REPORT_FILE);
@@ -559,6 +593,48 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
     result.reportFile = reportFile;
   }
   return result;
+}
+
+interface Superseded {
+  /** A stand-in job under which the task's result is journaled and its files are named. */
+  job: BatchJob;
+  ref: TaskRef;
+  endpoint?: string;
+  /** The id of the (changed) job of the file that replaced it, when there is one. */
+  replacedBy?: string;
+}
+
+/**
+ * Tasks the journal records as submitted (so paid, and maybe still running) that no job of the file claims any
+ * more: the job changed (another content hash), or left the file. They are polled and saved under their
+ * own record: the old id, or `<id>~<old hash>` when the changed job still uses the id.
+ */
+function supersededTasks(jobs: readonly BatchJob[], plan: ResumePlan, state: JournalState): Superseded[] {
+  const claimed = new Set<string>();
+  for (const planned of plan.jobs) {
+    if (planned.previous !== undefined && planned.reason !== "changed") claimed.add(planned.previous.jobId);
+  }
+  const ids = new Set(jobs.map((job) => job.id));
+  const found: Superseded[] = [];
+  for (const entry of state.values()) {
+    if (claimed.has(entry.jobId) || entry.status !== "submitted" || entry.ref === undefined) continue;
+    const replaced = ids.has(entry.jobId);
+    const id = replaced ? `${entry.jobId}~${entry.hash.slice(0, 8)}` : entry.jobId;
+    const job: BatchJob = {
+      id,
+      hash: entry.hash,
+      kind: entry.ref.kind,
+      prompt: "",
+      source: { file: JOURNAL_FILE, line: 0 },
+    };
+    found.push({
+      job,
+      ref: entry.ref,
+      ...(entry.endpoint !== undefined ? { endpoint: entry.endpoint } : {}),
+      ...(replaced ? { replacedBy: entry.jobId } : {}),
+    });
+  }
+  return found;
 }
 
 /**

@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { journalPath } from "../../src/batch/journal.js";
+import type { BatchEvent } from "../../src/batch/runner.js";
 import { type Bench, checkFiles, job, setUp } from "./runner-helpers.js";
 
 let bench: Bench | undefined;
@@ -179,5 +180,44 @@ describe("runBatch: throttled polls do not starve the batch", () => {
     expect(result.report).toMatchObject({ total: 16, succeeded: 16 });
     expect(lowered).toEqual([]);
     expect(most).toBe(8);
+  });
+});
+
+describe("runBatch --resume: a job that changed while its paid task was running", () => {
+  it("says so, polls the paid task and saves it under the old job's record, and runs the changed job", async () => {
+    bench = await setUp();
+    const before = job({ id: "hero", prompt: "a lighthouse, watercolor" });
+    await submitThenStop(bench, [before], "visual");
+
+    const after = job({ id: "hero", prompt: "a lighthouse, oil painting" });
+    const events: BatchEvent[] = [];
+    const result = await bench.run([after], { resume: true, onEvent: (event) => events.push(event) });
+
+    const [oldTask] = bench.emulator.tasks();
+    const superseded = events.filter((event) => event.type === "superseded");
+    expect(superseded).toHaveLength(1);
+    expect(superseded[0]).toMatchObject({ replacedBy: "hero", ref: { taskId: oldTask?.id } });
+    expect(result.report).toMatchObject({ total: 1, succeeded: 1 });
+    expect(result.report.superseded).toEqual([
+      expect.objectContaining({
+        id: `hero~${before.hash.slice(0, 8)}`,
+        replacedBy: "hero",
+        status: "succeeded",
+        taskId: oldTask?.id,
+      }),
+    ]);
+    expect(result.report.superseded?.[0]?.files.length).toBeGreaterThan(0);
+    expect(
+      await checkFiles(bench, {
+        ...result,
+        report: { ...result.report, jobs: result.report.superseded ?? [] },
+      }),
+    ).toBe(2);
+    expect(bench.emulator.counters.submits).toBe(2);
+
+    // Nothing is left to keep on the next resume.
+    const again = await bench.run([after], { resume: true });
+    expect(again.report.superseded).toBeUndefined();
+    expect(bench.emulator.counters.submits).toBe(2);
   });
 });

@@ -259,6 +259,11 @@ function dryRunTable(document: ReturnType<typeof dryRunDocument>): string {
   ].join("\n");
 }
 
+function supersededText(id: string, taskId: string, replacedBy: string | undefined): string {
+  const why = replacedBy !== undefined ? `job ${replacedBy} changed` : `job ${id} is no longer in the file`;
+  return `${why} while its task ${taskId} was still running (already paid for); keeping that result as ${id}`;
+}
+
 function summaryText(report: BatchReport, reportFile: string | undefined): string {
   const lines = [`${report.succeeded} of ${report.total} succeeded, ${report.failed} failed`];
   const pending = report.total - report.succeeded - report.failed;
@@ -350,7 +355,11 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         checkEndpoints: !prepared.settings.emulator,
         throttles: feed,
         signal: context.signal,
-        onEvent: (event) => progress.onEvent(event),
+        onEvent: (event) => {
+          if (event.type === "superseded")
+            output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
+          progress.onEvent(event);
+        },
         ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
       });
     } finally {
