@@ -37,6 +37,12 @@ export const VIDEO_CAP_MS = 30_000;
  * averages half of it: ≈ 3–4 % of the task's duration (see test/bench/polling.ts for measured figures).
  */
 export const POLL_FRACTION = 0.08;
+/**
+ * Images (5–30 s) poll at a larger share: with a 1 s floor, 8 % of a few seconds is below the floor anyway, so
+ * most image polls were 1 s apart (0.75× a 1 s poller). At 20 % the interval still ends near 10 % of the
+ * duration on average after jitter, and the poll count grows with log(duration), not with duration.
+ */
+export const IMAGE_POLL_FRACTION = 0.2;
 export const POLL_JITTER = 0.2;
 
 /** The schedule for a model, from its priors (`expectedSeconds.min`) and its output kind (the cap). */
@@ -46,7 +52,7 @@ export function pollSchedule(model: Pick<ModelCapability, "output" | "expectedSe
     floorMs: POLL_FLOOR_MS,
     minIntervalMs: MIN_INTERVAL_MS,
     capMs: model.output === "video" ? VIDEO_CAP_MS : IMAGE_CAP_MS,
-    fraction: POLL_FRACTION,
+    fraction: model.output === "video" ? POLL_FRACTION : IMAGE_POLL_FRACTION,
     jitter: POLL_JITTER,
   };
 }

@@ -11,6 +11,8 @@ describe("polling benchmark (smoke)", () => {
       "median detection latency",
       "median detection latency / duration",
       "median latency / max(0.5 s, 10 % of duration)",
+      "image-only: total polls",
+      "image-only: median latency / max(0.5 s, 10 % of duration)",
     ]);
     for (const figure of figures) {
       expect(Number.isFinite(figure.value)).toBe(true);

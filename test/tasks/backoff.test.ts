@@ -45,9 +45,10 @@ describe("poll schedule", () => {
     expect(intervals.at(-1)).toBeGreaterThan(intervals[0] as number);
   });
 
-  it("keeps the interval near 8 % of the elapsed time, at least a second and at most the cap", () => {
-    expect(nextPollDelay(image, { elapsedMs: 8_000, polls: 1 }, noJitter)).toBe(1_000);
-    expect(nextPollDelay(image, { elapsedMs: 50_000, polls: 3 }, noJitter)).toBe(4_000);
+  it("keeps the interval near 20 % of the elapsed time for images, 8 % for video, at least a second and at most the cap", () => {
+    expect(nextPollDelay(image, { elapsedMs: 4_000, polls: 1 }, noJitter)).toBe(1_000);
+    expect(nextPollDelay(image, { elapsedMs: 8_000, polls: 1 }, noJitter)).toBe(1_600);
+    expect(nextPollDelay(image, { elapsedMs: 50_000, polls: 3 }, noJitter)).toBe(10_000);
     expect(nextPollDelay(video, { elapsedMs: 100_000, polls: 3 }, noJitter)).toBe(8_000);
   });
 
