@@ -45,6 +45,13 @@ export interface ValidateBatchOptions {
   defaults?: BatchDefaults;
   /** Check that local image files exist and are files (default true). */
   checkImages?: boolean;
+  /**
+   * Keep the valid jobs in `jobs` (default true). False streams: memory stays flat in the number of jobs
+   * (only ids are kept, for duplicates), and `onJob` sees each job instead.
+   */
+  keepJobs?: boolean;
+  /** Each job that passed the schema and `validateJob`, in file order (a later duplicate id may still fail it). */
+  onJob?: (job: BatchJob) => void | Promise<void>;
 }
 
 export interface BatchValidation {
@@ -125,9 +132,7 @@ export async function validateJobs(
   options: ValidateBatchOptions & { file?: string } = {},
 ): Promise<BatchValidation> {
   const collector = new JobCollector(options.file ?? "<jobs>", options);
-  jobs.forEach((job, index) => {
-    collector.add(job, index + 1);
-  });
+  for (const [index, job] of jobs.entries()) await collector.add(job, index + 1);
   return collector.finish(undefined);
 }
 
@@ -147,7 +152,7 @@ async function readLines(file: string, format: "jsonl" | "txt", collector: JobCo
     if (text === "") continue;
     if (format === "txt") {
       if (text.startsWith("#")) continue;
-      collector.add({ prompt: text }, lineNumber);
+      await collector.add({ prompt: text }, lineNumber);
       continue;
     }
     let value: unknown;
@@ -157,7 +162,7 @@ async function readLines(file: string, format: "jsonl" | "txt", collector: JobCo
       collector.issue(lineNumber, "", `invalid JSON: ${(error as Error).message}`);
       continue;
     }
-    collector.add(value, lineNumber);
+    await collector.add(value, lineNumber);
   }
 }
 
@@ -194,9 +199,7 @@ async function readJson(file: string, collector: JobCollector): Promise<void> {
     return;
   }
   const lines = elementLines.get(jobs) ?? [];
-  jobs.forEach((job, index) => {
-    collector.add(job, lines[index] ?? 1);
-  });
+  for (const [index, job] of jobs.entries()) await collector.add(job, lines[index] ?? 1);
 }
 
 const KNOWN_FIELDS = new Set(JOB_FIELDS);
@@ -216,7 +219,11 @@ function describeType(value: unknown): string {
 class JobCollector {
   private readonly jobs: BatchJob[] = [];
   private readonly issues: BatchIssue[] = [];
-  private readonly idLines = new Map<string, number[]>();
+  /** Each id's first line; ids seen more than once also have every line in `duplicateLines`. */
+  private readonly idLines = new Map<string, number>();
+  private readonly duplicateLines = new Map<string, number[]>();
+  /** Whether each local image path is a file, checked once per path. */
+  private readonly imageChecks = new Map<string, Promise<boolean>>();
   /** Fields whose default value was invalid and already reported once, at the defaults. */
   private readonly badDefaultFields = new Set<string>();
   private defaults: Record<string, unknown> = {};
@@ -263,7 +270,7 @@ class JobCollector {
     this.hasDefaults = true;
   }
 
-  add(raw: unknown, line: number): void {
+  async add(raw: unknown, line: number): Promise<void> {
     this.sawJob = true;
     if (!isPlainObject(raw)) {
       this.issue(line, "", `a job must be a JSON object, not ${describeType(raw)}`);
@@ -280,9 +287,13 @@ class JobCollector {
     const result = batchJobSchema.safeParse(merged);
     const id = result.success ? (result.data.id ?? `line-${line}`) : this.rawId(raw, line);
     if (id !== undefined) {
-      const lines = this.idLines.get(id);
-      if (lines === undefined) this.idLines.set(id, [line]);
-      else lines.push(line);
+      const first = this.idLines.get(id);
+      if (first === undefined) this.idLines.set(id, line);
+      else {
+        const lines = this.duplicateLines.get(id);
+        if (lines === undefined) this.duplicateLines.set(id, [first, line]);
+        else lines.push(line);
+      }
     }
     if (!result.success) {
       for (const issue of issuesFromZod(result.error)) {
@@ -293,7 +304,17 @@ class JobCollector {
       }
       return;
     }
-    this.jobs.push(toBatchJob(result.data, { file: this.file, line }));
+    const job = toBatchJob(result.data, { file: this.file, line });
+    const before = this.issues.length;
+    if (this.options.checkImages ?? true) await this.checkImages(job);
+    if (this.options.validateJob !== undefined) {
+      for (const issue of await this.options.validateJob(job)) {
+        this.issue(job.source.line, issue.path, issue.message, job.id);
+      }
+    }
+    if (this.issues.length > before) return;
+    await this.options.onJob?.(job);
+    if (this.options.keepJobs ?? true) this.jobs.push(job);
   }
 
   /** The job's id as the schema will read it, or the line-derived one; undefined when `id` itself is bad. */
@@ -307,8 +328,7 @@ class JobCollector {
     if (format !== undefined && !this.sawJob && this.issues.length === 0) {
       this.issue(0, "", "no jobs found");
     }
-    for (const [id, lines] of this.idLines) {
-      if (lines.length < 2) continue;
+    for (const [id, lines] of this.duplicateLines) {
       for (const line of lines) {
         const others = lines.filter((other) => other !== line);
         this.issue(
@@ -317,14 +337,6 @@ class JobCollector {
           `duplicate id "${id}" (also on line${others.length === 1 ? "" : "s"} ${others.join(", ")})`,
           id,
         );
-      }
-    }
-    if (this.options.checkImages ?? true) await this.checkImages();
-    if (this.options.validateJob !== undefined) {
-      for (const job of this.jobs) {
-        for (const issue of await this.options.validateJob(job)) {
-          this.issue(job.source.line, issue.path, issue.message, job.id);
-        }
       }
     }
     const issues = this.issues
@@ -342,26 +354,20 @@ class JobCollector {
     };
   }
 
-  private async checkImages(): Promise<void> {
-    const uses = new Map<string, Array<{ job: BatchJob; index: number }>>();
-    for (const job of this.jobs) {
-      job.images?.forEach((image, index) => {
-        if (isRemoteImage(image)) return;
-        const users = uses.get(image);
-        if (users === undefined) uses.set(image, [{ job, index }]);
-        else users.push({ job, index });
-      });
-    }
-    for (const [image, users] of uses) {
-      const isFile = await stat(image).then(
-        (info) => info.isFile(),
-        () => false,
-      );
-      if (isFile) continue;
-      for (const { job, index } of users) {
-        const written = path.relative(path.dirname(path.resolve(this.file)), image) || image;
-        this.issue(job.source.line, `images.${index}`, `no such image file: ${written}`, job.id);
+  private async checkImages(job: BatchJob): Promise<void> {
+    for (const [index, image] of (job.images ?? []).entries()) {
+      if (isRemoteImage(image)) continue;
+      let check = this.imageChecks.get(image);
+      if (check === undefined) {
+        check = stat(image).then(
+          (info) => info.isFile(),
+          () => false,
+        );
+        this.imageChecks.set(image, check);
       }
+      if (await check) continue;
+      const written = path.relative(path.dirname(path.resolve(this.file)), image) || image;
+      this.issue(job.source.line, `images.${index}`, `no such image file: ${written}`, job.id);
     }
   }
 }

@@ -157,7 +157,7 @@ async function runNaive(setup: Setup, list: BatchJob[]) {
 const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
 
 /** Peak resident memory of a running process (VmHWM), in bytes; undefined once it has gone. */
-function peakRssOf(pid: number): number | undefined {
+export function peakRssOf(pid: number): number | undefined {
   try {
     const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) * 1024 : undefined;

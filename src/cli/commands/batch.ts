@@ -23,6 +23,7 @@ import { createProvider, type ProviderOptions } from "../../providers/create.js"
 import { generationRequestSchema } from "../../providers/request.js";
 import type { ModelCapability, Provider } from "../../providers/types.js";
 import { checkAgainstModel } from "../../tasks/check.js";
+import { columnMeter, printStreamedPlan } from "../batch-dry-run.js";
 import { createBatchProgress } from "../batch-progress.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
@@ -307,17 +308,29 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return provider;
     };
 
+    // A fresh --dry-run streams: validated without keeping the jobs, then printed from a second read.
+    const streamed = flags.dryRun && !flags.resume;
+    const meter = columnMeter();
+    const defaults = flags.model ? { defaults: { model: flags.model } } : {};
     const validation = await validateBatch(file, {
-      ...(flags.model ? { defaults: { model: flags.model } } : {}),
-      validateJob: (job) => {
+      ...defaults,
+      keepJobs: !streamed,
+      validateJob: async (job) => {
         const provider = providerFor(job.provider ?? main.name);
         if (provider instanceof Error) {
           return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
         }
-        return checkJob(job, provider);
+        const issues = await checkJob(job, provider);
+        if (streamed && issues.length === 0) meter.measure(job, provider);
+        return issues;
       },
     });
     if (!validation.ok) throw new BatchValidationError(file, validation.issues);
+    if (streamed) {
+      const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;
+      await printStreamedPlan(context, file, defaults, providerOf, meter.widths);
+      return EXIT.ok;
+    }
     const jobs = validation.jobs;
     const out = prepared.settings.outDir.value;
     // Recorded tasks are polled through the provider that accepted them, so both are set up when they can be.
