@@ -219,8 +219,13 @@ function describeType(value: unknown): string {
 class JobCollector {
   private readonly jobs: BatchJob[] = [];
   private readonly issues: BatchIssue[] = [];
-  /** Each id's first line; ids seen more than once also have every line in `duplicateLines`. */
+  /**
+   * Each explicit id's first line; ids seen more than once also have every line in `duplicateLines`. Derived
+   * ids (`line-N`) are unique by construction, so only their lines are marked (one byte each), which keeps a
+   * million-line `.txt` file from holding a million strings; they can only clash with an explicit `line-N`.
+   */
   private readonly idLines = new Map<string, number>();
+  private derivedLines = new Uint8Array(1024);
   private readonly duplicateLines = new Map<string, number[]>();
   /** Whether each local image path is a file, checked once per path. */
   private readonly imageChecks = new Map<string, Promise<boolean>>();
@@ -286,7 +291,9 @@ class JobCollector {
     const merged = this.hasDefaults ? { ...this.defaults, ...own } : own;
     const result = batchJobSchema.safeParse(merged);
     const id = result.success ? (result.data.id ?? `line-${line}`) : this.rawId(raw, line);
-    if (id !== undefined) {
+    const derived = result.success ? result.data.id === undefined : raw.id === undefined;
+    if (derived) this.markDerived(line);
+    else if (id !== undefined) {
       const first = this.idLines.get(id);
       if (first === undefined) this.idLines.set(id, line);
       else {
@@ -317,6 +324,22 @@ class JobCollector {
     if (this.options.keepJobs ?? true) this.jobs.push(job);
   }
 
+  private markDerived(line: number): void {
+    if (line >= this.derivedLines.length) {
+      const grown = new Uint8Array(Math.max(line + 1, this.derivedLines.length * 2));
+      grown.set(this.derivedLines);
+      this.derivedLines = grown;
+    }
+    this.derivedLines[line] = 1;
+  }
+
+  /** An explicit `line-N` id that clashes with the derived id of the job on line N. */
+  private clashesWithDerived(id: string): number | undefined {
+    const match = /^line-(\d+)$/.exec(id);
+    const line = match ? Number(match[1]) : Number.NaN;
+    return line < this.derivedLines.length && this.derivedLines[line] === 1 ? line : undefined;
+  }
+
   /** The job's id as the schema will read it, or the line-derived one; undefined when `id` itself is bad. */
   private rawId(raw: Record<string, unknown>, line: number): string | undefined {
     if (raw.id === undefined) return `line-${line}`;
@@ -327,6 +350,15 @@ class JobCollector {
   async finish(format: BatchFormat | undefined): Promise<BatchValidation> {
     if (format !== undefined && !this.sawJob && this.issues.length === 0) {
       this.issue(0, "", "no jobs found");
+    }
+    for (const [id, first] of this.idLines) {
+      const derivedLine = this.clashesWithDerived(id);
+      if (derivedLine === undefined) continue;
+      const lines = this.duplicateLines.get(id) ?? [first];
+      this.duplicateLines.set(
+        id,
+        [...lines, derivedLine].sort((a, b) => a - b),
+      );
     }
     for (const [id, lines] of this.duplicateLines) {
       for (const line of lines) {
