@@ -317,6 +317,11 @@ function envFlag(value: string | undefined): boolean {
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
+/** True when this run uses the built-in emulator (`--emulator` or `JIMENG_EMULATOR=1`). */
+export function emulatorRequested(env: NodeJS.ProcessEnv, flag: boolean): boolean {
+  return flag || envFlag(env[ENV_NAMES.emulator]);
+}
+
 /**
  * Pure: every setting with where it came from. Throws ConfigError (exit 3) for a bad environment value and
  * ValidationError (exit 2) for a bad flag value. Does not require credentials: see `providerConfig`.
@@ -337,7 +342,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     region: setting("region", "--region", flags.region) as Setting<string>,
     sessionEndpoint: setting("sessionEndpoint") as Setting<string>,
     outDir: setting("outDir", "--out", flags.out) as Setting<string>,
-    emulator: flags.emulator === true || envFlag(env[ENV_NAMES.emulator]),
+    emulator: emulatorRequested(env, flags.emulator === true),
   };
   const accessKeyId = setting("accessKeyId");
   const secretAccessKey = setting("secretAccessKey");

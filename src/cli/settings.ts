@@ -17,6 +17,7 @@ import {
 } from "./config.js";
 import { durationMs } from "./duration.js";
 import { ConfigError } from "./exit-codes.js";
+import { emulatorStatePath } from "./task-index.js";
 
 export interface PreparedProvider {
   settings: Settings;
@@ -46,7 +47,7 @@ export async function prepareProvider(
   if (!settings.emulator) return { settings, provider: providerConfig(settings), close: async () => {} };
 
   const { startEmulator } = await import("../emulator/server.js");
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ stateFile: emulatorStatePath(context.env) });
   try {
     settings = withEmulator(settings, emulator);
     const provider = providerConfig(settings);

@@ -26,6 +26,8 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
+import { followUp } from "../follow-up.js";
+import { checkOutputFolder } from "../output-folder.js";
 import { pollIntervalCap, prepareProvider } from "../settings.js";
 
 interface BatchFlags {
@@ -139,17 +141,13 @@ async function checkJob(job: BatchJob, provider: Provider): Promise<ValidationIs
   return issues;
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The command that continues this run. */
-function resumeCommand(file: string, out: string, flags: BatchFlags): string {
-  const parts = ["jimeng", "batch", quote(file), "--resume", "-o", quote(out)];
-  if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) parts.push("-c", String(flags.concurrency));
-  if (flags.qps !== undefined) parts.push("--qps", String(flags.qps));
-  if (flags.model) parts.push("-m", quote(flags.model));
-  return parts.join(" ");
+/** The command that continues this run (on the emulator too: its tasks outlive the process). */
+function resumeCommand(file: string, out: string, flags: BatchFlags, emulator: boolean): string {
+  const args = ["batch", file, "--resume", "-o", out];
+  if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) args.push("-c", String(flags.concurrency));
+  if (flags.qps !== undefined) args.push("--qps", String(flags.qps));
+  if (flags.model) args.push("-m", flags.model);
+  return followUp(args, { emulator });
 }
 
 interface DryRunJob {
@@ -285,6 +283,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return EXIT.ok;
     }
 
+    await checkOutputFolder(prepared.settings.outDir);
     const progress = await createBatchProgress(output);
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
     const { Jimeng } = await import("../../tasks/client.js");
@@ -325,7 +324,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
     output.result(report, () => summaryText(report, reportFile));
     if (result.interrupted) {
-      output.warn(`interrupted; continue with:\n  ${resumeCommand(file, out, flags)}`);
+      output.warn(
+        `interrupted; continue with:\n  ${resumeCommand(file, out, flags, prepared.settings.emulator)}`,
+      );
       return EXIT.interrupted;
     }
     return report.succeeded === report.total ? EXIT.ok : EXIT.failed;

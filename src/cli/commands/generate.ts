@@ -20,9 +20,12 @@ import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
+import { emulatorRequested } from "../config.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
+import { resultCommand } from "../follow-up.js";
 import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import type { Output } from "../output.js";
+import { checkOutputFolder } from "../output-folder.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { entryFor, openTaskIndex } from "../task-index.js";
 
@@ -317,7 +320,7 @@ export function checkName(name: unknown): string | undefined {
 
 /** Records a submission in the local task list; a failure to write is a warning, never a failed run. */
 export async function remember(context: CommandContext, ref: TaskRef, prompt?: string): Promise<void> {
-  const index = openTaskIndex(context.env);
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator));
   try {
     await index.record(entryFor(ref, prompt));
   } catch (error) {
@@ -329,17 +332,13 @@ export async function remember(context: CommandContext, ref: TaskRef, prompt?: s
 
 // ------------------------------------------------------------------------------------------ ending
 
-/** The command that picks a task up again. */
-export function resumeCommand(ref: TaskRef, out?: string): string {
-  const dir = out === undefined ? "" : ` -o ${/^[\w./-]+$/.test(out) ? out : JSON.stringify(out)}`;
-  return `jimeng result ${ref.taskId} --wait --download${dir}`;
-}
-
 export interface Ending {
   ref: TaskRef;
   progress: TaskProgress;
-  /** `-o` when the user gave one, for the resume command. */
-  out?: string;
+  /** The output folder, for the command that picks the task up again. */
+  out: string;
+  /** The run used the built-in emulator: the follow-up says `--emulator` too. */
+  emulator: boolean;
   submittedAt: string;
 }
 
@@ -368,7 +367,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
       polls: progress.polls,
     },
   };
-  const resume = resumeCommand(ref, ending.out);
+  const resume = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator });
   if (error instanceof AbortError) {
     progress.stop();
     if (output.mode.json) output.json(document);
@@ -384,7 +383,15 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
   );
   if (output.mode.json) output.json(document);
   let shown = error;
-  if (error instanceof TimeoutError) {
+  if (status === "succeeded" && error instanceof JimengError && !(error instanceof TimeoutError)) {
+    // Paid for and done, but not saved: the outputs stay downloadable for a while.
+    const recover = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator, wait: false });
+    shown = new JimengError(error.message, {
+      code: error.code,
+      hint: `${error.hint ? `${error.hint}; then ` : ""}save the outputs with \`${recover}\``,
+      cause: error,
+    });
+  } else if (error instanceof TimeoutError) {
     shown = new TimeoutError(error.message, {
       taskId: ref.taskId,
       ...(error.lastStatus !== undefined ? { lastStatus: error.lastStatus } : {}),
@@ -425,6 +432,7 @@ export async function runGeneration(
     const { jimeng, prepared } = client;
     const { request } = checkedRequest(jimeng, kind, prompt, options);
     const dir = prepared.settings.outDir.value;
+    if (download) await checkOutputFolder(prepared.settings.outDir);
     progress.submitting();
     try {
       const result = await jimeng.generate(request, {
@@ -463,12 +471,7 @@ export async function runGeneration(
       }
       return reportFailure(
         context,
-        {
-          ref,
-          progress,
-          submittedAt: ref.submittedAt,
-          ...(typeof options.out === "string" ? { out: options.out } : {}),
-        },
+        { ref, progress, submittedAt: ref.submittedAt, out: dir, emulator: prepared.settings.emulator },
         error,
       );
     }
