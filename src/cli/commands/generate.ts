@@ -23,7 +23,7 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
 import { resultCommand } from "../follow-up.js";
-import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
+import { countWarning, requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import type { Output } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
@@ -283,6 +283,7 @@ export function checkedRequest(
   kind: TaskKind,
   prompt: string,
   options: Readonly<Record<string, unknown>>,
+  output?: Output,
 ): { request: GenerationRequest; model: ModelCapability } {
   const request = requestFromFlags(kind, prompt, options);
   let model: ModelCapability;
@@ -297,6 +298,8 @@ export function checkedRequest(
       hint: `\`jimeng models\` lists what each model accepts; pick another with --model, or leave the flag out`,
     });
   }
+  const warning = countWarning(request, model);
+  if (warning) output?.warn(warning);
   return { request, model };
 }
 
@@ -430,7 +433,7 @@ export async function runGeneration(
   let ref: TaskRef | undefined;
   try {
     const { jimeng, prepared } = client;
-    const { request } = checkedRequest(jimeng, kind, prompt, options);
+    const { request } = checkedRequest(jimeng, kind, prompt, options, output);
     const dir = prepared.settings.outDir.value;
     if (download) await checkOutputFolder(prepared.settings.outDir);
     progress.submitting();
