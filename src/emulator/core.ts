@@ -313,6 +313,21 @@ export class EmulatorCoreImpl implements EmulatorCore {
     return files;
   }
 
+  /**
+   * A poll interval (real ms) that suits this emulator's task durations: a tenth of the shortest one, real
+   * time, between 5 ms and 1 s. Clients that keep the real services' pacing wait seconds for a task that
+   * takes milliseconds here.
+   */
+  pollIntervalMs(): number {
+    const shortest = Math.min(this.durationBounds("image")[0], this.durationBounds("video")[0]);
+    return Math.min(1000, Math.max(5, Math.round(shortest / this.timeScale / 10)));
+  }
+
+  private durationBounds(output: "image" | "video"): readonly [number, number] {
+    const spec = this.config.durations?.[output] ?? (output === "video" ? 2500 : 1200);
+    return typeof spec === "number" ? [spec, spec] : spec;
+  }
+
   private drawDuration(output: "image" | "video"): number {
     const spec = this.config.durations?.[output] ?? (output === "video" ? 2500 : 1200);
     if (typeof spec === "number") return spec;

@@ -1,6 +1,10 @@
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { startEmulator } from "../../src/emulator/server.js";
 import { fakeTerminal } from "./helpers.js";
 
 async function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
@@ -41,6 +45,39 @@ describe("jimeng emulate", () => {
     expect(await exit).toBe(0);
     expect(t.err()).toContain("Emulator stopped after 1 requests");
     await expect(fetch(`${document.url}/__emulator/counters`)).rejects.toThrow();
+  });
+
+  it("takes task durations and a time scale, and announces the poll pace that suits them", async () => {
+    const interrupt = new AbortController();
+    const t = fakeTerminal({ signal: interrupt.signal });
+    const line = firstLine(t.streams.stdout);
+    const exit = main(
+      ["emulate", "--json", "--image-duration", "2s", "--video-duration", "4s", "--time-scale", "10"],
+      t.io,
+    );
+    const document = JSON.parse(await line);
+    // 2 s of emulator time at 10× is 200 ms of real time: poll every 20 ms.
+    expect(document.env.JIMENG_POLL_INTERVAL).toBe("20ms");
+
+    // A client pointed at it with the printed environment polls at that pace.
+    const root = mkdtempSync(join(tmpdir(), "jimeng-emulate-"));
+    const client = fakeTerminal({ env: { ...document.env, JIMENG_CONFIG_DIR: join(root, "config") } });
+    expect(await main(["--json", "generate", "a cat", "-n", "1", "-o", join(root, "out")], client.io)).toBe(
+      0,
+    );
+    expect(JSON.parse(client.out()).timings.polls).toBeGreaterThan(1);
+    interrupt.abort();
+    expect(await exit).toBe(0);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("an SDK emulator says which poll interval suits it", async () => {
+    const emulator = await startEmulator({ durations: { image: 50, video: [100, 300] } });
+    expect(emulator.pollIntervalMs).toBe(5);
+    await emulator.stop();
+    const realistic = await startEmulator({ durations: { image: 25_000, video: 90_000 }, timeScale: 20 });
+    expect(realistic.pollIntervalMs).toBe(125);
+    await realistic.stop();
   });
 
   it("rejects a bad --fail-rate or --port with exit code 2 before starting", async () => {
