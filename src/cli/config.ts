@@ -28,12 +28,18 @@ const httpUrl = z
   .pipe(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }));
 
 /** The config store's keys and what each accepts. Types of stored values are inferred from here. */
+/** Credentials travel in HTTP headers (or sign them): printable ASCII only, or the request cannot be sent. */
+const credential = text.regex(
+  /^[\x20-\x7e]+$/,
+  "must be printable ASCII (a copy-paste may have brought in other characters; copy the value again)",
+);
+
 export const configSchema = z.object({
-  accessKeyId: text,
-  secretAccessKey: text,
+  accessKeyId: credential,
+  secretAccessKey: credential,
   visualEndpoint: httpUrl,
   region: text.regex(/^[a-z0-9-]+$/, "must look like cn-north-1"),
-  sessionId: text,
+  sessionId: credential,
   sessionEndpoint: httpUrl,
   provider: z.enum(PROVIDER_NAMES, { message: 'must be "visual" or "session"' }),
   outDir: text,

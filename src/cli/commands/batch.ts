@@ -28,7 +28,7 @@ import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
 import { followUp } from "../follow-up.js";
 import { checkOutputFolder } from "../output-folder.js";
-import { pollIntervalCap, prepareProvider } from "../settings.js";
+import { pollIntervalCap, prepareProvider, withPlaceholderCredentials } from "../settings.js";
 
 interface BatchFlags {
   concurrency: number;
@@ -91,9 +91,10 @@ function toProviderOptions(config: ProviderConfig, feed: ThrottleFeed): Provider
 }
 
 /** The other provider's config when its credentials are there too (jobs may name either provider). */
-function otherConfig(settings: Settings, name: ProviderName): ProviderConfig | Error {
+function otherConfig(settings: Settings, name: ProviderName, offline: boolean): ProviderConfig | Error {
   try {
-    return providerConfig({ ...settings, provider: { value: name, source: "flag" } });
+    const chosen: Settings = { ...settings, provider: { value: name, source: "flag" } };
+    return providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
   } catch (error) {
     return error as Error;
   }
@@ -234,11 +235,16 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const { output } = context;
   const file = call.args[0] as string;
   const flags = flagsOf(call.options);
-  const prepared = await prepareProvider(context, {
-    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-    ...(flags.region ? { region: flags.region } : {}),
-    ...(flags.out ? { out: flags.out } : {}),
-  });
+  const prepared = await prepareProvider(
+    context,
+    {
+      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.out ? { out: flags.out } : {}),
+    },
+    // A dry run sends nothing: it checks the file against the registries, with or without credentials.
+    { offline: flags.dryRun },
+  );
   const feed = new ThrottleFeed();
   const providers = new Map<ProviderName, Provider>();
   try {
@@ -248,7 +254,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const providerFor = (name: ProviderName): Provider | Error => {
       const known = providers.get(name) ?? unavailable.get(name);
       if (known) return known;
-      const config = otherConfig(prepared.settings, name);
+      const config = otherConfig(prepared.settings, name, flags.dryRun);
       if (config instanceof Error) {
         unavailable.set(name, config);
         return config;

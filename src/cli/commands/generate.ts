@@ -24,8 +24,10 @@ import { emulatorRequested } from "../config.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
 import { resultCommand } from "../follow-up.js";
 import { countWarning, requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
+import { explainUnknownModel } from "../model-hint.js";
 import type { Output } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
+import { preflight } from "../preflight.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { entryFor, openTaskIndex } from "../task-index.js";
 
@@ -278,25 +280,30 @@ export async function openClient(
  * The request the flags ask for, checked against its model before anything is sent: the model exists and
  * does `kind`, and every flag given is one the model accepts (exit 2 naming the flag and the model).
  */
-export function checkedRequest(
+export async function checkedRequest(
   jimeng: Jimeng,
   kind: TaskKind,
   prompt: string,
   options: Readonly<Record<string, unknown>>,
   output?: Output,
-): { request: GenerationRequest; model: ModelCapability } {
+): Promise<{ request: GenerationRequest; model: ModelCapability }> {
   const request = requestFromFlags(kind, prompt, options);
   let model: ModelCapability;
   try {
     model = jimeng.provider.resolveModel(request.model, kind);
   } catch (error) {
-    throw withFlagNames(error);
+    throw withFlagNames(await explainUnknownModel(error, request.model, kind, jimeng.provider));
   }
   const issues = unacceptedFlags(request, model);
   if (issues.length > 0) {
     throw new ValidationError(issues, {
       hint: `\`jimeng models\` lists what each model accepts; pick another with --model, or leave the flag out`,
     });
+  }
+  try {
+    await preflight(request, model);
+  } catch (error) {
+    throw withFlagNames(error);
   }
   const warning = countWarning(request, model);
   if (warning) output?.warn(warning);
@@ -433,7 +440,7 @@ export async function runGeneration(
   let ref: TaskRef | undefined;
   try {
     const { jimeng, prepared } = client;
-    const { request } = checkedRequest(jimeng, kind, prompt, options, output);
+    const { request } = await checkedRequest(jimeng, kind, prompt, options, output);
     const dir = prepared.settings.outDir.value;
     if (download) await checkOutputFolder(prepared.settings.outDir);
     progress.submitting();

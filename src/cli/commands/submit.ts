@@ -35,7 +35,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
 
   const client = await openClient(context, call.options);
   try {
-    const { request } = checkedRequest(client.jimeng, kind, prompt, call.options, output);
+    const { request } = await checkedRequest(client.jimeng, kind, prompt, call.options, output);
     output.progress.phase("submitting");
     let ref: TaskRef;
     try {
