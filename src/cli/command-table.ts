@@ -51,7 +51,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     arguments: [promptArgument],
     options: WAITING_COMMAND_OPTIONS,
     examples: [
-      'jimeng generate "an orange cat under cherry blossoms, anime style" -n 2',
+      'jimeng generate "an orange cat under cherry blossoms, anime style" -n 1',
       'jimeng generate "a lighthouse at dusk" --ratio 16:9 --resolution 4k -o assets/',
       'jimeng generate "poster, bold type" --json --timeout 5m',
       'jimeng --emulator generate "try it offline" -o demo-output',

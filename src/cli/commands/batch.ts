@@ -321,7 +321,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const reportFile = result.reportFile
       ? path.relative(process.cwd(), result.reportFile) || result.reportFile
       : undefined;
-    for (const job of report.jobs) {
+    // The progress display already showed each failure as it happened; with --quiet it showed nothing.
+    for (const job of output.mode.quiet ? report.jobs : []) {
       if (job.error && job.status !== "succeeded") {
         output.stderrLine(
           `${output.errStyle.red("✖")} ${job.id}: ${job.status}: ${job.error.message} [${job.error.code}]`,
