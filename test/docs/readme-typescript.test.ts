@@ -1,7 +1,7 @@
 /**
  * Every ```ts block of the README compiles: each block is a module of one program, type-checked with the
- * project's strict settings against the package's public API as published (`"jimeng"` resolves to the built
- * dist/index.d.ts: `npm test` builds first). One deliberately broken block rides along, so the check can fail.
+ * project's strict settings against the package's public API as published (`"jimeng"` and `"jimeng/emulator"`
+ * resolve to the built dist/*.d.ts: `npm test` builds first). One deliberately broken block rides along, so the check can fail.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,7 +56,10 @@ function diagnostics(blocks: readonly Block[]): string[] {
     noEmit: true,
     types: ["node"],
     typeRoots: [join(repo, "node_modules", "@types")],
-    paths: { jimeng: [join(repo, "dist", "index.d.ts")] },
+    paths: {
+      jimeng: [join(repo, "dist", "index.d.ts")],
+      "jimeng/emulator": [join(repo, "dist", "emulator.d.ts")],
+    },
   });
   return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
