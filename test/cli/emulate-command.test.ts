@@ -52,14 +52,15 @@ describe("jimeng emulate", () => {
     const t = fakeTerminal({ signal: interrupt.signal });
     const line = firstLine(t.streams.stdout);
     const exit = main(
-      ["emulate", "--json", "--image-duration", "2s", "--video-duration", "4s", "--time-scale", "10"],
+      ["emulate", "--json", "--image-duration", "30s", "--video-duration", "60s", "--time-scale", "10"],
       t.io,
     );
     const document = JSON.parse(await line);
-    // 2 s of emulator time at 10× is 200 ms of real time: poll every 20 ms.
-    expect(document.env.JIMENG_POLL_INTERVAL).toBe("20ms");
+    // 30 s of emulator time at 10× is 3 s of real time: poll every 300 ms.
+    expect(document.env.JIMENG_POLL_INTERVAL).toBe("300ms");
 
-    // A client pointed at it with the printed environment polls at that pace.
+    // A client pointed at it with the printed environment polls at that pace: several polls during the 3 s
+    // task (at the real services' pace the first poll would come after ~8 s: one poll).
     const root = mkdtempSync(join(tmpdir(), "jimeng-emulate-"));
     const client = fakeTerminal({ env: { ...document.env, JIMENG_CONFIG_DIR: join(root, "config") } });
     expect(await main(["--json", "generate", "a cat", "-n", "1", "-o", join(root, "out")], client.io)).toBe(
