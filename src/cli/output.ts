@@ -185,7 +185,9 @@ class SpinnerProgress implements Progress {
   phase(text: string): void {
     this.#text = this.out.scrub(text);
     if (this.#state === "spinning" && this.#spinner) {
+      // Drawn now, not at the next frame: a phase shorter than a frame (80 ms) is still seen once.
       this.#spinner.text = this.#text;
+      this.#spinner.render();
       return;
     }
     if (this.#factory) {

@@ -145,10 +145,6 @@ describe.concurrent("generation commands against the emulator", () => {
   });
 
   it("on a TTY shows the phases with a spinner and ends with the file paths", async () => {
-    // The CLI loads ora when the first phase starts; on a busy machine a 5 ms task could end before that
-    // import does (the phases are then not drawn at all). Having it in the module cache keeps this test about
-    // what the spinner shows.
-    await import("ora");
     const run = await cli(["generate", "a fox", "-n", "1", "-o", out("tty")], { tty: true });
     expect(run.code).toBe(0);
     // The spinner rewrites its line in place; what persists is the id, the last phase and the result.
