@@ -184,6 +184,7 @@ class LineProgress implements BatchProgress {
 
 const PHASES: Record<string, string> = {
   submit: "submitting",
+  submitted: "submitted",
   poll: "polling",
   queued: "queued",
   running: "running",
@@ -193,7 +194,10 @@ const PHASES: Record<string, string> = {
 class BarProgress implements BatchProgress {
   private readonly counts: Counts = { total: 0, done: 0, failed: 0, running: 0 };
   private readonly overall: SingleBar;
-  private readonly jobs = new Map<string, { bar: SingleBar; phase: string; started: number }>();
+  private readonly jobs = new Map<
+    string,
+    { bar: SingleBar; phase: string; started: number; taskId?: string }
+  >();
   private readonly ticker: NodeJS.Timeout;
 
   constructor(
@@ -206,8 +210,18 @@ class BarProgress implements BatchProgress {
     this.ticker.unref();
   }
 
+  /**
+   * A line above the bars. The bars turn the terminal's line wrapping off, so a long line would be cut at the
+   * terminal's width: it is broken into rows that fit instead.
+   */
   private log(text: string): void {
-    this.multibar.log(`${this.out.scrub(text)}\n`);
+    const columns = this.out.io.stderr.columns;
+    const width = Math.max(20, (typeof columns === "number" && columns > 0 ? columns : 80) - 1);
+    const chars = [...this.out.scrub(text)];
+    const rows: string[] = [];
+    for (let start = 0; start < chars.length; start += width)
+      rows.push(chars.slice(start, start + width).join(""));
+    for (const row of rows.length > 0 ? rows : [""]) this.multibar.log(`${row}\n`);
   }
 
   private setPhase(id: string, phase: string): void {
@@ -221,9 +235,10 @@ class BarProgress implements BatchProgress {
     const entry = this.jobs.get(id);
     if (!entry) return;
     const seconds = Math.round((Date.now() - entry.started) / 1000);
+    const task = entry.taskId ? `  task ${entry.taskId}` : "";
     entry.bar.update(0, {
       kind: "job",
-      text: this.out.scrub(`${id}  ${PHASES[entry.phase] ?? entry.phase}  ${seconds}s`),
+      text: this.out.scrub(`${id}  ${PHASES[entry.phase] ?? entry.phase}${task}  ${seconds}s`),
     });
   }
 
@@ -251,9 +266,19 @@ class BarProgress implements BatchProgress {
         this.drawJob(event.job.id);
         break;
       }
-      case "status":
+      case "submitted": {
+        // The journal has the id now: the row says so, and shows it, until the first poll says more.
+        const entry = this.jobs.get(event.job.id);
+        if (entry) entry.taskId = event.ref.taskId;
+        this.setPhase(event.job.id, "submitted");
+        break;
+      }
+      case "status": {
+        const entry = this.jobs.get(event.job.id);
+        if (entry) entry.taskId = event.ref.taskId;
         this.setPhase(event.job.id, event.status);
         break;
+      }
       case "download":
         this.setPhase(event.job.id, "download");
         break;

@@ -51,7 +51,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     arguments: [promptArgument],
     options: WAITING_COMMAND_OPTIONS,
     examples: [
-      'jimeng generate "an orange cat under cherry blossoms, anime style" -n 2',
+      'jimeng generate "an orange cat under cherry blossoms, anime style" -n 1',
       'jimeng generate "a lighthouse at dusk" --ratio 16:9 --resolution 4k -o assets/',
       'jimeng generate "poster, bold type" --json --timeout 5m',
       'jimeng --emulator generate "try it offline" -o demo-output',
@@ -288,7 +288,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "--latency <duration>", description: "extra delay before every answer, e.g. 50ms" },
       { flags: "--fail-rate <0..1>", description: "share of tasks that end failed", defaultValue: "0" },
       { flags: "--seed <n>", description: "seed for reproducible faults and outputs" },
+      { flags: "--image-duration <duration>", description: "how long an image task takes (default 1200ms)" },
+      { flags: "--video-duration <duration>", description: "how long a video task takes (default 2500ms)" },
+      {
+        flags: "--time-scale <n>",
+        description: "run the task clock n times faster than real time (e.g. 20 with real-world durations)",
+      },
     ],
-    examples: ["jimeng emulate --port 5100", "jimeng emulate --latency 50ms --fail-rate 0.1 --json"],
+    examples: [
+      "jimeng emulate --port 5100",
+      "jimeng emulate --latency 50ms --fail-rate 0.1 --json",
+      "jimeng emulate --image-duration 25s --video-duration 90s --time-scale 20",
+    ],
   },
 ];

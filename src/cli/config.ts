@@ -28,12 +28,18 @@ const httpUrl = z
   .pipe(z.url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" }));
 
 /** The config store's keys and what each accepts. Types of stored values are inferred from here. */
+/** Credentials travel in HTTP headers (or sign them): printable ASCII only, or the request cannot be sent. */
+const credential = text.regex(
+  /^[\x20-\x7e]+$/,
+  "must be printable ASCII (a copy-paste may have brought in other characters; copy the value again)",
+);
+
 export const configSchema = z.object({
-  accessKeyId: text,
-  secretAccessKey: text,
+  accessKeyId: credential,
+  secretAccessKey: credential,
   visualEndpoint: httpUrl,
   region: text.regex(/^[a-z0-9-]+$/, "must look like cn-north-1"),
-  sessionId: text,
+  sessionId: credential,
   sessionEndpoint: httpUrl,
   provider: z.enum(PROVIDER_NAMES, { message: 'must be "visual" or "session"' }),
   outDir: text,
@@ -317,6 +323,11 @@ function envFlag(value: string | undefined): boolean {
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
+/** True when this run uses the built-in emulator (`--emulator` or `JIMENG_EMULATOR=1`). */
+export function emulatorRequested(env: NodeJS.ProcessEnv, flag: boolean): boolean {
+  return flag || envFlag(env[ENV_NAMES.emulator]);
+}
+
 /**
  * Pure: every setting with where it came from. Throws ConfigError (exit 3) for a bad environment value and
  * ValidationError (exit 2) for a bad flag value. Does not require credentials: see `providerConfig`.
@@ -337,7 +348,7 @@ export function resolveSettings(input: SettingsInput): Settings {
     region: setting("region", "--region", flags.region) as Setting<string>,
     sessionEndpoint: setting("sessionEndpoint") as Setting<string>,
     outDir: setting("outDir", "--out", flags.out) as Setting<string>,
-    emulator: flags.emulator === true || envFlag(env[ENV_NAMES.emulator]),
+    emulator: emulatorRequested(env, flags.emulator === true),
   };
   const accessKeyId = setting("accessKeyId");
   const secretAccessKey = setting("secretAccessKey");

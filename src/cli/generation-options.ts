@@ -130,7 +130,8 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
     key: "count",
     name: "--count",
     option: "count",
-    description: "how many outputs to keep",
+    description:
+      "how many outputs to keep (Jimeng 4.x on the Visual API: 1 forces one image, more lets the model decide)",
     values: "1–15",
     group: "request",
     parse: integer("--count", 1, 15),
@@ -331,6 +332,16 @@ export function unacceptedFlags(request: GenerationRequest, model: ModelCapabili
  * A ValidationError from the SDK with its field paths turned into the flags a user typed (`ratio` → `--ratio`),
  * so the message names what to change on the command line. Other errors are returned unchanged.
  */
+/** Pure: the warning for `-n` on a model that decides its own count, else undefined. */
+export function countWarning(
+  request: { count?: number | undefined },
+  model: ModelCapability,
+): string | undefined {
+  if (model.countMode !== "single-or-set" || request.count === undefined || request.count === 1)
+    return undefined;
+  return `-n ${request.count}: ${model.id} decides how many images it makes (-n 1 forces one; more lets it make a set, which the prompt drives), so you may get fewer or more than ${request.count}`;
+}
+
 export function withFlagNames(error: unknown): unknown {
   if (!(error instanceof ValidationError)) return error;
   let changed = false;

@@ -158,6 +158,8 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
       writeOut: (text) => io.stdout.write(scrubber.scrub(text)),
       writeErr: (text) => io.stderr.write(scrubber.scrub(text)),
     })
+    // A command's --help lists the global options too (--json, --emulator…), under their own heading.
+    .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", PROGRAM_HELP);

@@ -131,6 +131,46 @@ export interface Progress {
 
 type OraFactory = (options: import("ora").Options) => Ora;
 
+/** Terminals that do not know their size (`script`, some CI pseudo-terminals) report 0 columns. */
+const FALLBACK_COLUMNS = 80;
+
+/**
+ * The stream ora draws on, with a usable width. ora divides by `columns` to count the lines it must clear, so
+ * a terminal that reports 0 columns made it clear Infinity lines (a busy loop writing without end). Everything
+ * else goes to the real stream, looked up at call time (ora replaces `write` while it spins and puts it back).
+ */
+export function widthSafeStream(stream: CliStream): NodeJS.WriteStream {
+  const tty = stream as Partial<NodeJS.WriteStream> & CliStream;
+  const wrapper = {
+    get isTTY() {
+      return tty.isTTY === true;
+    },
+    get columns() {
+      const columns = tty.columns;
+      return typeof columns === "number" && columns > 0 ? columns : FALLBACK_COLUMNS;
+    },
+    get rows() {
+      return tty.rows;
+    },
+    write: (...args: unknown[]) => (tty.write as (...a: unknown[]) => boolean)(...args),
+    cursorTo: (...args: unknown[]) =>
+      (tty.cursorTo as ((...a: unknown[]) => boolean) | undefined)?.(...args) ?? true,
+    moveCursor: (...args: unknown[]) =>
+      (tty.moveCursor as ((...a: unknown[]) => boolean) | undefined)?.(...args) ?? true,
+    clearLine: (...args: unknown[]) =>
+      (tty.clearLine as ((...a: unknown[]) => boolean) | undefined)?.(...args) ?? true,
+    once: (event: string, listener: (...a: unknown[]) => void) => {
+      tty.once(event, listener);
+      return wrapper;
+    },
+    removeListener: (event: string, listener: (...a: unknown[]) => void) => {
+      tty.removeListener(event, listener);
+      return wrapper;
+    },
+  };
+  return wrapper as unknown as NodeJS.WriteStream;
+}
+
 class SpinnerProgress implements Progress {
   #state: "idle" | "loading" | "spinning" = "idle";
   #text = "";
@@ -145,7 +185,9 @@ class SpinnerProgress implements Progress {
   phase(text: string): void {
     this.#text = this.out.scrub(text);
     if (this.#state === "spinning" && this.#spinner) {
+      // Drawn now, not at the next frame: a phase shorter than a frame (80 ms) is still seen once.
       this.#spinner.text = this.#text;
+      this.#spinner.render();
       return;
     }
     if (this.#factory) {
@@ -172,7 +214,7 @@ class SpinnerProgress implements Progress {
   #start(factory: OraFactory): void {
     this.#spinner = factory({
       text: this.#text,
-      stream: this.out.io.stderr,
+      stream: widthSafeStream(this.out.io.stderr),
       isEnabled: true,
       discardStdin: false,
       color: this.out.mode.color.stderr ? "cyan" : false,

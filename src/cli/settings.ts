@@ -17,6 +17,7 @@ import {
 } from "./config.js";
 import { durationMs } from "./duration.js";
 import { ConfigError } from "./exit-codes.js";
+import { emulatorStatePath } from "./task-index.js";
 
 export interface PreparedProvider {
   settings: Settings;
@@ -31,6 +32,7 @@ export interface PreparedProvider {
 export async function prepareProvider(
   context: CommandContext,
   flags: Omit<SettingFlags, "provider" | "emulator"> = {},
+  options: { offline?: boolean } = {},
 ): Promise<PreparedProvider> {
   const store = openConfigStore(context.env);
   let settings = resolveSettings({
@@ -43,10 +45,13 @@ export async function prepareProvider(
     store: store.read(),
   });
   context.output.secrets.add(...secretsOf(settings));
-  if (!settings.emulator) return { settings, provider: providerConfig(settings), close: async () => {} };
+  if (!settings.emulator) {
+    const provider = options.offline ? offlineConfig(settings) : providerConfig(settings);
+    return { settings, provider, close: async () => {} };
+  }
 
   const { startEmulator } = await import("../emulator/server.js");
-  const emulator = await startEmulator();
+  const emulator = await startEmulator({ stateFile: emulatorStatePath(context.env) });
   try {
     settings = withEmulator(settings, emulator);
     const provider = providerConfig(settings);
@@ -56,6 +61,32 @@ export async function prepareProvider(
     await emulator.stop();
     throw error;
   }
+}
+
+/**
+ * For commands that send nothing (`batch --dry-run`): the provider's configuration, with placeholder
+ * credentials when none are configured, so that files can be checked against the model registries in CI
+ * without secrets.
+ */
+function offlineConfig(settings: Settings): ProviderConfig {
+  try {
+    return providerConfig(settings);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return providerConfig(withPlaceholderCredentials(settings));
+  }
+}
+
+/** Pure: `settings` with a placeholder for every missing credential (never sent: see offlineConfig). */
+export function withPlaceholderCredentials(settings: Settings): Settings {
+  const placeholder = { value: "not-configured", source: "default" as const };
+  return {
+    ...settings,
+    provider: settings.provider ?? { value: "visual", source: "auto" },
+    accessKeyId: settings.accessKeyId ?? placeholder,
+    secretAccessKey: settings.secretAccessKey ?? placeholder,
+    sessionId: settings.sessionId ?? placeholder,
+  };
 }
 
 /**

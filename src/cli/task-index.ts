@@ -13,6 +13,12 @@ import type { TaskKind, TaskRef } from "../providers/types.js";
 import { configFilePath } from "./config.js";
 
 export const TASK_INDEX_FILE = "tasks.jsonl";
+/**
+ * Runs on the built-in emulator keep their own task list, and the emulator its tasks, in this sub-folder, so
+ * demo tasks never mix with real ones and `jimeng result <id> --emulator` finds a task an earlier run made.
+ */
+export const EMULATOR_FOLDER = "emulator";
+const EMULATOR_STATE_FILE = "state.jsonl";
 /** Enough of the prompt to name files by; the rest is not needed. */
 const PROMPT_CHARS = 200;
 const PROVIDERS: readonly string[] = ["visual", "session"];
@@ -56,9 +62,15 @@ export function submittingEntry(
   return entry;
 }
 
-/** The index file's path for this environment: beside the config file. */
-export function taskIndexPath(env: NodeJS.ProcessEnv): string {
-  return join(dirname(configFilePath(env)), TASK_INDEX_FILE);
+/** The index file's path for this environment: beside the config file (emulator runs: in its sub-folder). */
+export function taskIndexPath(env: NodeJS.ProcessEnv, emulator = false): string {
+  const folder = dirname(configFilePath(env));
+  return emulator ? join(folder, EMULATOR_FOLDER, TASK_INDEX_FILE) : join(folder, TASK_INDEX_FILE);
+}
+
+/** Where the CLI's in-process emulator keeps its tasks between runs. */
+export function emulatorStatePath(env: NodeJS.ProcessEnv): string {
+  return join(dirname(configFilePath(env)), EMULATOR_FOLDER, EMULATOR_STATE_FILE);
 }
 
 /** Pure: the entry to record for a submitted task. */
@@ -121,9 +133,9 @@ export interface TaskIndex {
   find(taskId: string, provider?: ProviderName): Promise<TaskIndexEntry | undefined>;
 }
 
-/** The index of this environment (`JIMENG_CONFIG_DIR`, else the config store's folder). */
-export function openTaskIndex(env: NodeJS.ProcessEnv): TaskIndex {
-  const path = taskIndexPath(env);
+/** The index of this environment (`JIMENG_CONFIG_DIR`, else the config store's folder); see EMULATOR_FOLDER. */
+export function openTaskIndex(env: NodeJS.ProcessEnv, emulator = false): TaskIndex {
+  const path = taskIndexPath(env, emulator);
   return {
     path,
     async record(entry) {

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { ProviderName } from "../errors.js";
 import { type FaultOptions, FaultPlan } from "./faults.js";
 import { tinyMp4 } from "./mp4.js";
@@ -33,7 +35,19 @@ export interface EmulatorCoreOptions {
   sessionQueryStyle?: EmulatorBehaviour["sessionQueryStyle"];
   /** Real-time clock (ms); injectable for tests. */
   clock?: () => number;
+  /**
+   * A JSON-lines file the emulator appends every task to and reloads when it starts, so that tasks outlive
+   * the process (a task submitted by one `jimeng --emulator` command can be picked up by the next). Task ids
+   * then stay unique across runs. Tasks older than a day are dropped.
+   */
+  stateFile?: string;
 }
+
+/** How long a persisted task is kept, and how many at most (the real services keep results for 12 h). */
+const STATE_TTL_MS = 24 * 60 * 60 * 1000;
+const STATE_MAX_TASKS = 5000;
+/** Persisted ids start from the time, in tenths of a second since this moment, so runs do not reuse ids. */
+const ID_EPOCH_MS = Date.UTC(2025, 0, 1);
 
 export const DEMO_CREDENTIALS: EmulatorCredentials = {
   accessKeyId: "AKLTemulatordemo0000",
@@ -92,6 +106,7 @@ export class EmulatorCoreImpl implements EmulatorCore {
   private readonly timeScale: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private sequence = 0;
+  private stateFile: string | undefined;
 
   constructor(private readonly config: EmulatorCoreOptions = {}) {
     this.credentials = { ...DEMO_CREDENTIALS, ...config.credentials };
@@ -101,6 +116,56 @@ export class EmulatorCoreImpl implements EmulatorCore {
     this.clock = config.clock ?? Date.now;
     this.startedAt = this.clock();
     this.timeScale = config.timeScale ?? 1;
+    if (config.stateFile) this.restore(config.stateFile);
+  }
+
+  /** Loads the tasks a previous run persisted, and continues its id sequence. */
+  private restore(file: string): void {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      // No state yet (or unreadable): start empty.
+    }
+    const lines = text.split("\n").filter((line) => line.trim() !== "");
+    const now = this.now();
+    const kept: { seq: number; task: EmulatorTask }[] = [];
+    for (const line of lines) {
+      try {
+        const record = JSON.parse(line) as { seq?: unknown; task?: EmulatorTask };
+        const task = record.task;
+        if (typeof record.seq !== "number" || !task || typeof task.id !== "string") continue;
+        if (now - task.createdAt > STATE_TTL_MS) continue;
+        kept.push({ seq: record.seq, task });
+      } catch {
+        // A torn or foreign line: skip it.
+      }
+    }
+    const recent = kept.slice(-STATE_MAX_TASKS);
+    for (const { seq, task } of recent) {
+      this.tasks.set(task.id, task);
+      if (task.finishesAt > now) this.unfinishedSet(task.provider).add(task.id);
+      this.sequence = Math.max(this.sequence, seq);
+    }
+    this.sequence = Math.max(this.sequence, Math.floor((this.clock() - ID_EPOCH_MS) / 100));
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      if (recent.length < lines.length) {
+        writeFileSync(file, recent.map((record) => `${JSON.stringify(record)}\n`).join(""), { mode: 0o600 });
+      }
+      this.stateFile = file;
+    } catch {
+      // Cannot persist: the emulator still works, for this process only.
+    }
+  }
+
+  private persist(task: EmulatorTask): void {
+    if (!this.stateFile) return;
+    try {
+      appendFileSync(this.stateFile, `${JSON.stringify({ seq: this.sequence, task })}\n`, { mode: 0o600 });
+    } catch {
+      this.stateFile = undefined;
+    }
   }
 
   now(): number {
@@ -137,6 +202,7 @@ export class EmulatorCoreImpl implements EmulatorCore {
       ...(failCode !== undefined ? { failCode } : {}),
     };
     this.tasks.set(task.id, task);
+    this.persist(task);
     this.unfinishedSet(task.provider).add(task.id);
     this.counters.tasks++;
     this.counters.tasksByPrompt[task.prompt] = (this.counters.tasksByPrompt[task.prompt] ?? 0) + 1;
@@ -245,6 +311,21 @@ export class EmulatorCoreImpl implements EmulatorCore {
     }
     this.outputMeta.set(task.id, files);
     return files;
+  }
+
+  /**
+   * A poll interval (real ms) that suits this emulator's task durations: a tenth of the shortest one, real
+   * time, between 5 ms and 1 s. Clients that keep the real services' pacing wait seconds for a task that
+   * takes milliseconds here.
+   */
+  pollIntervalMs(): number {
+    const shortest = Math.min(this.durationBounds("image")[0], this.durationBounds("video")[0]);
+    return Math.min(1000, Math.max(5, Math.round(shortest / this.timeScale / 10)));
+  }
+
+  private durationBounds(output: "image" | "video"): readonly [number, number] {
+    const spec = this.config.durations?.[output] ?? (output === "video" ? 2500 : 1200);
+    return typeof spec === "number" ? [spec, spec] : spec;
   }
 
   private drawDuration(output: "image" | "video"): number {

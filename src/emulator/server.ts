@@ -45,6 +45,12 @@ export interface RunningEmulator {
   url: string;
   credentials: EmulatorCredentials;
   counters: EmulatorCounters;
+  /**
+   * A poll interval (ms) that suits this emulator's task durations and time scale. Pass it on as
+   * `new Jimeng({ provider, maxPollIntervalMs: emulator.pollIntervalMs })` (the CLI: `JIMENG_POLL_INTERVAL`),
+   * or clients poll at the real services' pace, seconds apart, for tasks that take milliseconds here.
+   */
+  pollIntervalMs: number;
   /** Every task with its outputs' sha256, to check downloaded files against. */
   tasks(): EmulatorTaskInfo[];
   resetCounters(): void;
@@ -79,6 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: core.baseUrl,
     credentials: core.credentials,
     counters: core.counters,
+    pollIntervalMs: core.pollIntervalMs(),
     tasks: () => taskInfos(core),
     resetCounters: () => core.resetCounters(),
     stop: async () => {

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, lstat, mkdir, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, lstat, open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { AbortError, JimengError, NetworkError, TimeoutError } from "../errors.js";
 import { isRetryable, parseRetryAfter, retryDelay } from "../http/retry.js";
@@ -14,6 +14,7 @@ import { sleep as defaultSleep } from "../http/sleep.js";
 import { HttpTransport } from "../http/transport.js";
 import type { TaskOutput } from "../providers/types.js";
 import { formatBytes } from "./bytes.js";
+import { createFolder } from "./folder.js";
 import { checkNameTemplate, DEFAULT_NAME_TEMPLATE, renderName } from "./naming.js";
 import { sniffMedia } from "./sniff.js";
 
@@ -121,11 +122,7 @@ export async function downloadOutputs(
   if (outputs.length === 0) return [];
 
   const dir = resolve(options.dir);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw fileError(`cannot create the output folder ${options.dir}`, error);
-  }
+  await createFolder(dir);
 
   const date = options.now?.() ?? new Date();
   const transport = options.transport ?? new HttpTransport();

@@ -69,6 +69,11 @@ export interface ModelCapability {
   expectedSeconds: { min: number; typical: number };
   /** The model used for a kind when none is named. */
   defaultFor?: readonly TaskKind[];
+  /**
+   * How `count` works when the model accepts it: "exact" (default; outputs are trimmed to it), or
+   * "single-or-set": 1 forces one image, more lets the model decide how many it makes (the prompt drives it).
+   */
+  countMode?: "exact" | "single-or-set";
   notes?: string;
 }
 

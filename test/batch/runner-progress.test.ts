@@ -78,12 +78,39 @@ describe("batch progress", () => {
     const terminal = await show(run.slice(0, 5), { tty: true });
     const drawn = terminal.err();
     expect(drawn).toContain("0/2 done · 0 failed · 2 running");
-    expect(drawn).toMatch(/a {2}running {2}\d+s/);
+    expect(drawn).toMatch(/a {2}running {2}task 111 {2}\d+s/);
     expect(drawn).toMatch(/b {2}submitting {2}\d+s/);
 
     const finished = await show(run, { tty: true });
     expect(finished.err()).toContain("2/2 done · 1 failed · 0 running");
     expect(finished.err()).not.toContain("sekret-session-id");
+  });
+
+  it("on a TTY, a submitted job's row says submitted, with its task id, before the first poll", async () => {
+    const terminal = await show(run.slice(0, 3), { tty: true });
+    expect(terminal.err()).toMatch(/a {2}submitted {2}task 111 {2}\d+s/);
+  });
+
+  it("on a TTY, a failure longer than the terminal is shown whole, over several rows", async () => {
+    const message = `the output failed moderation ${"and here is why ".repeat(12)}end of message`;
+    const failed: BatchEvent = {
+      type: "end",
+      job: job("b"),
+      status: "failed",
+      files: [],
+      error: { code: 50511, message },
+    };
+    const terminal = await show(
+      [plan, { type: "start", job: job("b"), action: "submit", reason: "new" }, failed],
+      {
+        tty: true,
+      },
+    );
+    // The fake terminal is 100 columns wide: no row is longer, and every character arrives.
+    const text = terminal.err().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "");
+    const rows = text.split(/\r?\n/).filter((row) => row.includes("moderation") || row.includes("why"));
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(100);
+    expect(rows.join("").replace(/\s+/g, "")).toContain(`${message} [50511]`.replace(/\s+/g, ""));
   });
 
   it("stays silent with --quiet", async () => {

@@ -145,6 +145,9 @@ describe.concurrent("generation commands against the emulator", () => {
   });
 
   it("on a TTY shows the phases with a spinner and ends with the file paths", async () => {
+    // The CLI imports ora at the first phase; on a busy machine a 5 ms task could end before that import does
+    // (no phase drawn at all). With ora in the module cache, each phase is drawn as it starts.
+    await import("ora");
     const run = await cli(["generate", "a fox", "-n", "1", "-o", out("tty")], { tty: true });
     expect(run.code).toBe(0);
     // The spinner rewrites its line in place; what persists is the id, the last phase and the result.

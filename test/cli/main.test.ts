@@ -41,6 +41,15 @@ describe("main()", () => {
     }
   });
 
+  it("lists the global options in a command's help, under their own heading", async () => {
+    const t = fakeTerminal();
+    expect(await main(["result", "--help"], t.io)).toBe(0);
+    const [own, global] = t.out().split("Global Options:");
+    expect(own).toContain("--wait");
+    expect(global).toContain("--emulator");
+    expect(global).toContain("--json");
+  });
+
   it("maps an unknown option to exit code 2", async () => {
     const t = fakeTerminal();
     expect(await main(["--no-such-flag"], t.io)).toBe(2);

@@ -47,6 +47,14 @@ describe("jimeng models", () => {
     for (const model of SESSION_MODELS) expect(result.out).toContain(model.id);
   });
 
+  it("shows what the README says it shows: the flags each model accepts and its ratios", async () => {
+    const result = await run(["models", "--provider", "visual", "--kind", "generate"]);
+    expect(result.out).toMatch(/MODEL +KINDS +ACCEPTS +RATIOS +RESOLUTIONS/);
+    const row = result.out.split("\n").find((line) => line.startsWith("jimeng_t2i_v40"));
+    expect(row).toContain("--ratio --resolution --size -n --strength --image");
+    expect(row).toContain("1:1,");
+  });
+
   it("rejects an unknown --kind with exit code 2", async () => {
     expect((await run(["models", "--kind", "audio"])).code).toBe(2);
   });

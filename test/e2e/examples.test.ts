@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,4 +97,45 @@ describe("examples/ run against the emulator", () => {
     expect(workflow).toContain("report.json");
     expect(workflow).toContain("actions/upload-artifact");
   });
+
+  it("github-actions.yml's Generate step runs on a fresh checkout (no output folder yet)", async () => {
+    const workflow = readFileSync(join(ROOT, "examples/github-actions.yml"), "utf8");
+    const script = generateStep(workflow).replaceAll(
+      "npx --yes jimeng",
+      `node ${join(ROOT, "bin/jimeng.js")}`,
+    );
+    const checkout = mkdtempSync(join(dir, "checkout-"));
+    mkdirSync(join(checkout, "assets"));
+    copyFileSync(join(ROOT, "examples/jobs.jsonl"), join(checkout, "assets/jobs.jsonl"));
+    await run("sh", ["-e", "-c", script], {
+      cwd: checkout,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        JIMENG_POLL_INTERVAL: "20ms",
+        VOLC_ACCESSKEY: credentials.accessKeyId,
+        VOLC_SECRETKEY: credentials.secretAccessKey,
+        JIMENG_VISUAL_ENDPOINT: emulator.url,
+      },
+    });
+    const report = JSON.parse(readFileSync(join(checkout, "assets/out/report-stdout.json"), "utf8"));
+    expect(report).toMatchObject({ total: 3, failed: 0 });
+  });
 });
+
+/** The shell script of the workflow's "Generate" step (`run: <line>` or a `run: |` block). */
+function generateStep(workflow: string): string {
+  const lines = workflow.split("\n");
+  const step = lines.findIndex((line) => line.trim() === "- name: Generate");
+  const at = lines.findIndex((line, index) => index > step && /^\s+run:/.test(line));
+  const first = lines[at] as string;
+  const inline = first.replace(/^\s+run:\s*/, "");
+  if (inline !== "|") return inline;
+  const indent = (lines[at + 1]?.match(/^\s*/)?.[0] ?? "").length;
+  const body: string[] = [];
+  for (const line of lines.slice(at + 1)) {
+    if (line.trim() !== "" && (line.match(/^\s*/)?.[0] ?? "").length < indent) break;
+    body.push(line.slice(indent));
+  }
+  return body.join("\n");
+}

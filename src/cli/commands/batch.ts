@@ -29,7 +29,9 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
-import { pollIntervalCap, prepareProvider } from "../settings.js";
+import { checkOutputFolder } from "../output-folder.js";
+import { pollIntervalCap, prepareProvider, withPlaceholderCredentials } from "../settings.js";
+import { shellQuote } from "../shell-quote.js";
 
 interface BatchFlags {
   concurrency: number;
@@ -109,9 +111,10 @@ function toProviderOptions(
 }
 
 /** The other provider's config when its credentials are there too (jobs may name either provider). */
-function otherConfig(settings: Settings, name: ProviderName): ProviderConfig | Error {
+function otherConfig(settings: Settings, name: ProviderName, offline: boolean): ProviderConfig | Error {
   try {
-    return providerConfig({ ...settings, provider: { value: name, source: "flag" } });
+    const chosen: Settings = { ...settings, provider: { value: name, source: "flag" } };
+    return providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
   } catch (error) {
     return error as Error;
   }
@@ -159,10 +162,6 @@ async function checkJob(job: BatchJob, provider: Provider): Promise<ValidationIs
   return issues;
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The command that continues this run: every option that shapes it (provider, emulator, endpoint, region,
  * model, concurrency, rate, retries, timeout, resume policy), so the rest runs on the same account and terms.
@@ -175,14 +174,14 @@ export function resumeCommand(
 ): string {
   const parts = ["jimeng", "--provider", run.provider];
   if (run.emulator) parts.push("--emulator");
-  parts.push("batch", quote(file), "--resume", "-o", quote(out));
-  if (flags.endpoint) parts.push("--endpoint", quote(flags.endpoint));
-  if (flags.region) parts.push("--region", quote(flags.region));
-  if (flags.model) parts.push("-m", quote(flags.model));
+  parts.push("batch", shellQuote(file), "--resume", "-o", shellQuote(out));
+  if (flags.endpoint) parts.push("--endpoint", shellQuote(flags.endpoint));
+  if (flags.region) parts.push("--region", shellQuote(flags.region));
+  if (flags.model) parts.push("-m", shellQuote(flags.model));
   if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) parts.push("-c", String(flags.concurrency));
   if (flags.qps !== undefined) parts.push("--qps", String(flags.qps));
   if (flags.retries !== DEFAULT_BATCH_RETRIES) parts.push("--retries", String(flags.retries));
-  if (flags.timeoutText !== undefined) parts.push("--timeout", quote(flags.timeoutText));
+  if (flags.timeoutText !== undefined) parts.push("--timeout", shellQuote(flags.timeoutText));
   if (flags.retryFailed) parts.push("--retry-failed");
   if (!flags.resubmitUncertain) parts.push("--no-resubmit-uncertain");
   return parts.join(" ");
@@ -277,20 +276,28 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const { output } = context;
   const file = call.args[0] as string;
   const flags = flagsOf(call.options);
-  const prepared = await prepareProvider(context, {
-    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-    ...(flags.region ? { region: flags.region } : {}),
-    ...(flags.out ? { out: flags.out } : {}),
-  });
+  const prepared = await prepareProvider(
+    context,
+    {
+      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+      ...(flags.region ? { region: flags.region } : {}),
+      ...(flags.out ? { out: flags.out } : {}),
+    },
+    // A dry run sends nothing: it checks the file against the registries, with or without credentials.
+    { offline: flags.dryRun },
+  );
   const feed = new ThrottleFeed();
   const providers = new Map<ProviderName, Provider>();
-  // One run per output folder, taken before the (possibly long) validation: a second run stops at once.
+  // The folder must hold files before anything is paid for, and one run per output folder, taken before the
+  // (possibly long) validation: a second run stops at once.
   const lock = flags.dryRun
     ? undefined
-    : await lockOutput(prepared.settings.outDir.value).catch(async (error) => {
-        await prepared.close();
-        throw error;
-      });
+    : await checkOutputFolder(prepared.settings.outDir)
+        .then(() => lockOutput(prepared.settings.outDir.value))
+        .catch(async (error) => {
+          await prepared.close();
+          throw error;
+        });
   try {
     const main = createProvider(toProviderOptions(prepared.provider, feed, flags.qps));
     providers.set(main.name, main);
@@ -298,7 +305,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const providerFor = (name: ProviderName): Provider | Error => {
       const known = providers.get(name) ?? unavailable.get(name);
       if (known) return known;
-      const config = otherConfig(prepared.settings, name);
+      const config = otherConfig(prepared.settings, name, flags.dryRun);
       if (config instanceof Error) {
         unavailable.set(name, config);
         return config;
@@ -383,7 +390,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const reportFile = result.reportFile
       ? path.relative(process.cwd(), result.reportFile) || result.reportFile
       : undefined;
-    for (const job of report.jobs) {
+    // The progress display already showed each failure as it happened; with --quiet it showed nothing.
+    for (const job of output.mode.quiet ? report.jobs : []) {
       if (job.error && job.status !== "succeeded") {
         output.stderrLine(
           `${output.errStyle.red("✖")} ${job.id}: ${job.status}: ${job.error.message} [${job.error.code}]`,

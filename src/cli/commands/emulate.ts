@@ -41,6 +41,17 @@ function parseSeed(value: unknown): number | undefined {
   return seed;
 }
 
+function parseTimeScale(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale <= 0) {
+    throw new ValidationError([
+      { path: "--time-scale", message: `"${String(value)}" is not a positive number` },
+    ]);
+  }
+  return scale;
+}
+
 function human(document: EmulateDocument): string {
   const exports = Object.entries(document.env)
     .map(([name, value]) => `  export ${name}=${value}`)
@@ -69,6 +80,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       : parseDuration(String(options.latency), "--latency", { allowZero: true });
   const taskFailure = parseRate(options.failRate ?? 0, "--fail-rate");
   const seed = parseSeed(options.seed);
+  const durations: { image?: number; video?: number } = {};
+  if (options.imageDuration !== undefined)
+    durations.image = parseDuration(String(options.imageDuration), "--image-duration", { allowZero: true });
+  if (options.videoDuration !== undefined)
+    durations.video = parseDuration(String(options.videoDuration), "--video-duration", { allowZero: true });
+  const timeScale = parseTimeScale(options.timeScale);
 
   const { startEmulator } = await import("../../emulator/server.js");
   const emulator = await startEmulator({
@@ -76,7 +93,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     host,
     latencyMs,
     faults: { taskFailure },
+    durations,
     ...(seed === undefined ? {} : { seed }),
+    ...(timeScale === undefined ? {} : { timeScale }),
   });
   const { url, credentials } = emulator;
   const document: EmulateDocument = {
@@ -90,6 +109,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       VOLC_ACCESSKEY: credentials.accessKeyId,
       VOLC_SECRETKEY: credentials.secretAccessKey,
       JIMENG_SESSION_ID: credentials.sessionId,
+      // The emulator's pace: tasks take milliseconds here, and clients would otherwise poll seconds apart.
+      JIMENG_POLL_INTERVAL: `${emulator.pollIntervalMs}ms`,
     },
   };
   context.output.result(document, () => human(document));

@@ -20,9 +20,14 @@ import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
+import { emulatorRequested } from "../config.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
-import { requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
+import { resultCommand } from "../follow-up.js";
+import { countWarning, requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
+import { explainUnknownModel } from "../model-hint.js";
 import type { Output } from "../output.js";
+import { checkOutputFolder } from "../output-folder.js";
+import { preflight } from "../preflight.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { SUBMIT_GRACE_MS, submitGrace } from "../submit-grace.js";
 import { entryFor, openTaskIndex, type SubmittingEntry, submittingEntry } from "../task-index.js";
@@ -276,18 +281,19 @@ export async function openClient(
  * The request the flags ask for, checked against its model before anything is sent: the model exists and
  * does `kind`, and every flag given is one the model accepts (exit 2 naming the flag and the model).
  */
-export function checkedRequest(
+export async function checkedRequest(
   jimeng: Jimeng,
   kind: TaskKind,
   prompt: string,
   options: Readonly<Record<string, unknown>>,
-): { request: GenerationRequest; model: ModelCapability } {
+  output?: Output,
+): Promise<{ request: GenerationRequest; model: ModelCapability }> {
   const request = requestFromFlags(kind, prompt, options);
   let model: ModelCapability;
   try {
     model = jimeng.provider.resolveModel(request.model, kind);
   } catch (error) {
-    throw withFlagNames(error);
+    throw withFlagNames(await explainUnknownModel(error, request.model, kind, jimeng.provider));
   }
   const issues = unacceptedFlags(request, model);
   if (issues.length > 0) {
@@ -295,6 +301,13 @@ export function checkedRequest(
       hint: `\`jimeng models\` lists what each model accepts; pick another with --model, or leave the flag out`,
     });
   }
+  try {
+    await preflight(request, model);
+  } catch (error) {
+    throw withFlagNames(error);
+  }
+  const warning = countWarning(request, model);
+  if (warning) output?.warn(warning);
   return { request, model };
 }
 
@@ -318,7 +331,7 @@ export function checkName(name: unknown): string | undefined {
 
 /** Records a submission in the local task list; a failure to write is a warning, never a failed run. */
 export async function remember(context: CommandContext, ref: TaskRef, prompt?: string): Promise<void> {
-  const index = openTaskIndex(context.env);
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator));
   try {
     await index.record(entryFor(ref, prompt));
   } catch (error) {
@@ -330,17 +343,13 @@ export async function remember(context: CommandContext, ref: TaskRef, prompt?: s
 
 // ------------------------------------------------------------------------------------------ ending
 
-/** The command that picks a task up again. */
-export function resumeCommand(ref: TaskRef, out?: string): string {
-  const dir = out === undefined ? "" : ` -o ${/^[\w./-]+$/.test(out) ? out : JSON.stringify(out)}`;
-  return `jimeng result ${ref.taskId} --wait --download${dir}`;
-}
-
 export interface Ending {
   ref: TaskRef;
   progress: TaskProgress;
-  /** `-o` when the user gave one, for the resume command. */
-  out?: string;
+  /** The output folder, for the command that picks the task up again. */
+  out: string;
+  /** The run used the built-in emulator: the follow-up says `--emulator` too. */
+  emulator: boolean;
   submittedAt: string;
 }
 
@@ -369,7 +378,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
       polls: progress.polls,
     },
   };
-  const resume = resumeCommand(ref, ending.out);
+  const resume = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator });
   if (error instanceof AbortError) {
     progress.stop();
     if (output.mode.json) output.json(document);
@@ -385,7 +394,15 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
   );
   if (output.mode.json) output.json(document);
   let shown = error;
-  if (error instanceof TimeoutError) {
+  if (status === "succeeded" && error instanceof JimengError && !(error instanceof TimeoutError)) {
+    // Paid for and done, but not saved: the outputs stay downloadable for a while.
+    const recover = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator, wait: false });
+    shown = new JimengError(error.message, {
+      code: error.code,
+      hint: `${error.hint ? `${error.hint}; then ` : ""}save the outputs with \`${recover}\``,
+      cause: error,
+    });
+  } else if (error instanceof TimeoutError) {
     shown = new TimeoutError(error.message, {
       taskId: ref.taskId,
       ...(error.lastStatus !== undefined ? { lastStatus: error.lastStatus } : {}),
@@ -425,8 +442,9 @@ export async function runGeneration(
   const grace = submitGrace(context.signal);
   try {
     const { jimeng, prepared } = client;
-    const { request, model } = checkedRequest(jimeng, kind, prompt, options);
+    const { request, model } = await checkedRequest(jimeng, kind, prompt, options, output);
     const dir = prepared.settings.outDir.value;
+    if (download) await checkOutputFolder(prepared.settings.outDir);
     progress.submitting();
     const sentAt = new Date().toISOString();
     try {
@@ -474,12 +492,7 @@ export async function runGeneration(
       }
       return reportFailure(
         context,
-        {
-          ref,
-          progress,
-          submittedAt: ref.submittedAt,
-          ...(typeof options.out === "string" ? { out: options.out } : {}),
-        },
+        { ref, progress, submittedAt: ref.submittedAt, out: dir, emulator: prepared.settings.emulator },
         error,
       );
     }

@@ -33,9 +33,18 @@ function images(model: ModelCapability): string {
   return roles?.length ? `${count} (${roles.join(", ")})` : count;
 }
 
+/** The flags a model accepts besides --model, -o and the other flags every model takes. */
+function accepts(model: ModelCapability): string {
+  const flags = model.options.map((option) =>
+    option === "count" ? "-n" : option === "watermark" ? "--no-watermark" : `--${option}`,
+  );
+  if (model.images) flags.push("--image");
+  return flags.join(" ");
+}
+
 /** Pure: the human table of `models`, one section per provider. */
 export function modelsTable(models: readonly ModelCapability[]): string {
-  const header = ["MODEL", "KINDS", "RESOLUTIONS", "DURATIONS", "IMAGES", "ALIASES"];
+  const header = ["MODEL", "KINDS", "ACCEPTS", "RATIOS", "RESOLUTIONS", "DURATIONS", "IMAGES", "ALIASES"];
   const sections: string[] = [];
   for (const provider of ["visual", "session"] as const) {
     const rows = models
@@ -43,6 +52,8 @@ export function modelsTable(models: readonly ModelCapability[]): string {
       .map((model) => [
         model.defaultFor?.length ? `${model.id} *` : model.id,
         model.kinds.join(","),
+        accepts(model),
+        (model.ratios ?? []).join(","),
         (model.resolutions ?? []).join(","),
         durations(model),
         images(model),

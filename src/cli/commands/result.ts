@@ -8,8 +8,10 @@ import { ValidationError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
+import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
+import { checkOutputFolder } from "../output-folder.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
 import {
   checkName,
@@ -104,7 +106,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const download = options.download === true;
   const kind = typeof options.kind === "string" ? (options.kind as TaskKind) : undefined;
 
-  const index = openTaskIndex(context.env);
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator));
   const entry = await index.find(taskId, context.globals.provider);
   // The task list names the provider; an explicit --provider wins.
   const globals =
@@ -129,8 +131,10 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ref,
       progress,
       submittedAt: ref.submittedAt,
-      ...(typeof options.out === "string" ? { out: options.out } : {}),
+      out: dir,
+      emulator: prepared.settings.emulator,
     };
+    if (download) await checkOutputFolder(prepared.settings.outDir);
 
     let status: TaskStatus;
     let finishedAt: string | null = null;

@@ -7,6 +7,7 @@ import { ValidationError } from "../../errors.js";
 import type { TaskKind, TaskRef } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
+import { resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
 import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
 
@@ -34,7 +35,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
 
   const client = await openClient(context, call.options);
   try {
-    const { request } = checkedRequest(client.jimeng, kind, prompt, call.options);
+    const { request } = await checkedRequest(client.jimeng, kind, prompt, call.options, output);
     output.progress.phase("submitting");
     let ref: TaskRef;
     try {
@@ -53,7 +54,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       kind: ref.kind,
     };
     output.progress.succeed(`submitted task ${ref.taskId} (${ref.provider} · ${ref.model})`);
-    output.info(`follow it with: jimeng result ${ref.taskId} --wait --download`);
+    output.info(
+      `follow it with: ${resultCommand(ref.taskId, { emulator: client.prepared.settings.emulator })}`,
+    );
     output.result(document, () => ref.taskId);
     return EXIT.ok;
   } finally {
