@@ -3,6 +3,7 @@
  * config > default), register the secrets with the output scrubber, start the emulator for `--emulator`,
  * and check the chosen provider's credentials.
  */
+import type { EmulatorOptions } from "../emulator/server.js";
 import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-types.js";
 import {
@@ -31,6 +32,7 @@ export interface PreparedProvider {
 export async function prepareProvider(
   context: CommandContext,
   flags: Omit<SettingFlags, "provider" | "emulator"> = {},
+  emulatorOptions: EmulatorOptions = {},
 ): Promise<PreparedProvider> {
   const store = openConfigStore(context.env);
   let settings = resolveSettings({
@@ -46,7 +48,7 @@ export async function prepareProvider(
   if (!settings.emulator) return { settings, provider: providerConfig(settings), close: async () => {} };
 
   const { startEmulator } = await import("../emulator/server.js");
-  const emulator = await startEmulator();
+  const emulator = await startEmulator(emulatorOptions);
   try {
     settings = withEmulator(settings, emulator);
     const provider = providerConfig(settings);
