@@ -202,6 +202,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       .code(404)
       .send({ error: "not found", message: `no route ${request.method} ${request.url.split("?")[0]}` }),
   );
+  app.addHook("onSend", (request, reply, payload, done) => {
+    reply.header("x-request-id", request.id);
+    done(null, payload);
+  });
   app.addHook("onResponse", (request, reply, done) => {
     metrics.observe(
       request.method,
@@ -276,7 +280,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     close() {
       closing ??= (async () => {
         for (const stop of openStreams) stop();
+        // Requests in flight get a moment to finish; a client that stopped reading does not hold the stop.
+        const grace = setTimeout(() => app.server.closeAllConnections(), 2000);
+        grace.unref();
         await app.close();
+        clearTimeout(grace);
         await workers.drain(options.drainTimeoutMs ?? 30_000);
         store.close();
         await provider.close();
