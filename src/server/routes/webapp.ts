@@ -34,6 +34,7 @@ function whenFinished(
       if (task.id === id && FINAL_STATUSES.includes(task.status)) done(task);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
+    timer.unref();
     pool.on("change", onChange);
     const now = store.getTask(id);
     if (now && FINAL_STATUSES.includes(now.status)) done(now);
