@@ -219,6 +219,7 @@ export class Store {
   readonly db: Database;
   readonly filesDir: string;
   private readonly clock: () => number;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(options: StoreOptions) {
     this.clock = options.clock ?? Date.now;
@@ -235,13 +236,23 @@ export class Store {
     this.db.exec(SCHEMA);
   }
 
+  /** A prepared statement, compiled once per SQL text. */
+  private sql(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
 
   /** A quick read that proves the database answers (for `/ready`). */
   ping(): boolean {
-    return (this.db.prepare("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
+    return (this.sql("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
   }
 
   transaction<T>(work: () => T): T {
@@ -252,26 +263,24 @@ export class Store {
 
   insertUser(user: Omit<StoredUser, "createdAt" | "updatedAt">): StoredUser {
     const now = this.clock();
-    this.db
-      .prepare(
-        "INSERT INTO users (id, email, name, credits, admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(user.id, user.email ?? null, user.name ?? null, user.credits, user.admin ? 1 : 0, now, now);
+    this.sql(
+      "INSERT INTO users (id, email, name, credits, admin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(user.id, user.email ?? null, user.name ?? null, user.credits, user.admin ? 1 : 0, now, now);
     return { ...user, createdAt: now, updatedAt: now };
   }
 
   getUser(id: string): StoredUser | undefined {
-    const row = this.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
+    const row = this.sql("SELECT * FROM users WHERE id = ?").get(id) as UserRow | undefined;
     return row ? toUser(row) : undefined;
   }
 
   findUsersByEmail(email: string): StoredUser[] {
-    const rows = this.db.prepare("SELECT * FROM users WHERE email = ? ORDER BY created_at").all(email);
+    const rows = this.sql("SELECT * FROM users WHERE email = ? ORDER BY created_at").all(email);
     return (rows as UserRow[]).map(toUser);
   }
 
   listUsers(): StoredUser[] {
-    return (this.db.prepare("SELECT * FROM users ORDER BY created_at").all() as UserRow[]).map(toUser);
+    return (this.sql("SELECT * FROM users ORDER BY created_at").all() as UserRow[]).map(toUser);
   }
 
   updateUser(
@@ -281,32 +290,36 @@ export class Store {
     const user = this.getUser(id);
     if (!user) return undefined;
     const next = { ...user, ...fields, updatedAt: this.clock() };
-    this.db
-      .prepare("UPDATE users SET email = ?, name = ?, credits = ?, updated_at = ? WHERE id = ?")
-      .run(next.email ?? null, next.name ?? null, next.credits, next.updatedAt, id);
+    this.sql("UPDATE users SET email = ?, name = ?, credits = ?, updated_at = ? WHERE id = ?").run(
+      next.email ?? null,
+      next.name ?? null,
+      next.credits,
+      next.updatedAt,
+      id,
+    );
     return next;
   }
 
   deleteUser(id: string): boolean {
-    return this.db.prepare("DELETE FROM users WHERE id = ? AND admin = 0").run(id).changes > 0;
+    return this.sql("DELETE FROM users WHERE id = ? AND admin = 0").run(id).changes > 0;
   }
 
   hasAdmin(): boolean {
-    return this.db.prepare("SELECT 1 FROM users WHERE admin = 1 LIMIT 1").get() !== undefined;
+    return this.sql("SELECT 1 FROM users WHERE admin = 1 LIMIT 1").get() !== undefined;
   }
 
   insertKey(hash: string, userId: string): void {
-    this.db
-      .prepare("INSERT INTO api_keys (hash, user_id, created_at) VALUES (?, ?, ?)")
-      .run(hash, userId, this.clock());
+    this.sql("INSERT INTO api_keys (hash, user_id, created_at) VALUES (?, ?, ?)").run(
+      hash,
+      userId,
+      this.clock(),
+    );
   }
 
   userByKeyHash(hash: string): StoredUser | undefined {
-    const row = this.db
-      .prepare(
-        "SELECT users.* FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.hash = ?",
-      )
-      .get(hash) as UserRow | undefined;
+    const row = this.sql(
+      "SELECT users.* FROM api_keys JOIN users ON users.id = api_keys.user_id WHERE api_keys.hash = ?",
+    ).get(hash) as UserRow | undefined;
     return row ? toUser(row) : undefined;
   }
 
@@ -315,32 +328,33 @@ export class Store {
    * when it does not (nothing is taken).
    */
   charge(userId: string, amount: number): number | undefined {
-    const changed = this.db
-      .prepare("UPDATE users SET credits = credits - ? WHERE id = ? AND credits >= ?")
-      .run(amount, userId, amount).changes;
+    const changed = this.sql("UPDATE users SET credits = credits - ? WHERE id = ? AND credits >= ?").run(
+      amount,
+      userId,
+      amount,
+    ).changes;
     if (changed === 0) return undefined;
     return this.getUser(userId)?.credits;
   }
 
   refund(userId: string, amount: number): void {
-    this.db.prepare("UPDATE users SET credits = credits + ? WHERE id = ?").run(amount, userId);
+    this.sql("UPDATE users SET credits = credits + ? WHERE id = ?").run(amount, userId);
   }
 
   // ── usage (images per day) ──────────────────────────────────────────────────────────────────────
 
   imagesToday(userId: string): number {
-    const row = this.db
-      .prepare("SELECT images FROM usage WHERE user_id = ? AND day = ?")
-      .get(userId, utcDay(this.clock())) as { images: number } | undefined;
+    const row = this.sql("SELECT images FROM usage WHERE user_id = ? AND day = ?").get(
+      userId,
+      utcDay(this.clock()),
+    ) as { images: number } | undefined;
     return row?.images ?? 0;
   }
 
   addImages(userId: string, images: number): void {
-    this.db
-      .prepare(
-        "INSERT INTO usage (user_id, day, images) VALUES (?, ?, ?) ON CONFLICT(user_id, day) DO UPDATE SET images = images + excluded.images",
-      )
-      .run(userId, utcDay(this.clock()), images);
+    this.sql(
+      "INSERT INTO usage (user_id, day, images) VALUES (?, ?, ?) ON CONFLICT(user_id, day) DO UPDATE SET images = images + excluded.images",
+    ).run(userId, utcDay(this.clock()), images);
   }
 
   // ── tasks ───────────────────────────────────────────────────────────────────────────────────────
@@ -350,30 +364,28 @@ export class Store {
       Partial<Pick<StoredTask, "batchId" | "batchIndex">>,
   ): StoredTask {
     const now = this.clock();
-    this.db
-      .prepare(
-        `INSERT INTO tasks (id, user_id, origin, request, meta, status, progress, batch_id, batch_index, credits,
+    this.sql(
+      `INSERT INTO tasks (id, user_id, origin, request, meta, status, progress, batch_id, batch_index, credits,
           created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        task.id,
-        task.userId,
-        task.origin,
-        JSON.stringify(task.request),
-        JSON.stringify(task.meta),
-        task.batchId ?? null,
-        task.batchIndex ?? null,
-        task.credits,
-        now,
-        now,
-      );
+    ).run(
+      task.id,
+      task.userId,
+      task.origin,
+      JSON.stringify(task.request),
+      JSON.stringify(task.meta),
+      task.batchId ?? null,
+      task.batchIndex ?? null,
+      task.credits,
+      now,
+      now,
+    );
     const stored = this.getTask(task.id);
     if (!stored) throw new Error(`task ${task.id} vanished after insert`);
     return stored;
   }
 
   getTask(id: string): StoredTask | undefined {
-    const row = this.db.prepare("SELECT * FROM tasks WHERE id = ?").get(id) as TaskRow | undefined;
+    const row = this.sql("SELECT * FROM tasks WHERE id = ?").get(id) as TaskRow | undefined;
     return row ? toTask(row) : undefined;
   }
 
@@ -392,30 +404,26 @@ export class Store {
       where.push("rowid < ?");
       params.push(options.after);
     }
-    const rows = this.db
-      .prepare(`SELECT rowid AS seq, * FROM tasks WHERE ${where.join(" AND ")} ORDER BY rowid DESC LIMIT ?`)
-      .all(...params, options.limit) as (TaskRow & { seq: number })[];
+    const rows = this.sql(
+      `SELECT rowid AS seq, * FROM tasks WHERE ${where.join(" AND ")} ORDER BY rowid DESC LIMIT ?`,
+    ).all(...params, options.limit) as (TaskRow & { seq: number })[];
     const last = rows[rows.length - 1];
     return { tasks: rows.map(toTask), ...(last ? { lastSeq: last.seq } : {}) };
   }
 
   /** Tasks the worker pool must pick up again after a start: not final, oldest first. */
   unfinishedTasks(): StoredTask[] {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM tasks WHERE status IN ('pending', 'submitting', 'processing') ORDER BY created_at, rowid",
-      )
-      .all() as TaskRow[];
+    const rows = this.sql(
+      "SELECT * FROM tasks WHERE status IN ('pending', 'submitting', 'processing') ORDER BY created_at, rowid",
+    ).all() as TaskRow[];
     return rows.map(toTask);
   }
 
   /** Unfinished tasks of a user (the concurrent-tasks quota). */
   activeTaskCount(userId: string): number {
-    const row = this.db
-      .prepare(
-        "SELECT COUNT(*) AS n FROM tasks WHERE user_id = ? AND status IN ('pending', 'submitting', 'processing')",
-      )
-      .get(userId) as { n: number };
+    const row = this.sql(
+      "SELECT COUNT(*) AS n FROM tasks WHERE user_id = ? AND status IN ('pending', 'submitting', 'processing')",
+    ).get(userId) as { n: number };
     return row.n;
   }
 
@@ -428,7 +436,7 @@ export class Store {
       failed: 0,
       cancelled: 0,
     };
-    const rows = this.db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
+    const rows = this.sql("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all() as {
       status: StoredTaskStatus;
       n: number;
     }[];
@@ -460,46 +468,50 @@ export class Store {
     if (fields.credits !== undefined) set("credits", fields.credits);
     if (fields.addSubmit) sets.push("submits = submits + 1");
     const placeholders = from.map(() => "?").join(", ");
-    const result = this.db
-      .prepare(`UPDATE tasks SET ${sets.join(", ")} WHERE id = ? AND status IN (${placeholders})`)
-      .run(...params, id, ...from);
+    const result = this.sql(
+      `UPDATE tasks SET ${sets.join(", ")} WHERE id = ? AND status IN (${placeholders})`,
+    ).run(...params, id, ...from);
     return result.changes > 0;
   }
 
   /** Puts a finished task back in the queue (a retry): its old upstream task, outputs and error are dropped. */
   requeueTask(id: string, credits: number): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE tasks SET status = 'pending', progress = 0, ref = NULL, outputs = '[]', error = NULL,
+    const result = this.sql(
+      `UPDATE tasks SET status = 'pending', progress = 0, ref = NULL, outputs = '[]', error = NULL,
           finished_at = NULL, credits = ?, updated_at = ? WHERE id = ? AND status IN ('completed', 'failed', 'cancelled')`,
-      )
-      .run(credits, this.clock(), id);
+    ).run(credits, this.clock(), id);
     return result.changes > 0;
   }
 
   // ── batches ─────────────────────────────────────────────────────────────────────────────────────
 
   insertBatch(batch: StoredBatch): void {
-    this.db
-      .prepare("INSERT INTO batches (id, user_id, total, created_at) VALUES (?, ?, ?, ?)")
-      .run(batch.id, batch.userId, batch.total, batch.createdAt);
+    this.sql("INSERT INTO batches (id, user_id, total, created_at) VALUES (?, ?, ?, ?)").run(
+      batch.id,
+      batch.userId,
+      batch.total,
+      batch.createdAt,
+    );
   }
 
   getBatch(id: string): StoredBatch | undefined {
-    const row = this.db.prepare("SELECT * FROM batches WHERE id = ?").get(id) as
+    const row = this.sql("SELECT * FROM batches WHERE id = ?").get(id) as
       | { id: string; user_id: string; total: number; created_at: number }
       | undefined;
     return row ? { id: row.id, userId: row.user_id, total: row.total, createdAt: row.created_at } : undefined;
   }
 
   batchExists(id: string): boolean {
-    return this.db.prepare("SELECT 1 FROM batches WHERE id = ?").get(id) !== undefined;
+    return this.sql("SELECT 1 FROM batches WHERE id = ?").get(id) !== undefined;
   }
 
   listBatches(userId: string): StoredBatch[] {
-    const rows = this.db
-      .prepare("SELECT * FROM batches WHERE user_id = ? ORDER BY created_at DESC")
-      .all(userId) as { id: string; user_id: string; total: number; created_at: number }[];
+    const rows = this.sql("SELECT * FROM batches WHERE user_id = ? ORDER BY created_at DESC").all(userId) as {
+      id: string;
+      user_id: string;
+      total: number;
+      created_at: number;
+    }[];
     return rows.map((row) => ({
       id: row.id,
       userId: row.user_id,
@@ -509,9 +521,9 @@ export class Store {
   }
 
   batchTasks(batchId: string): StoredTask[] {
-    const rows = this.db
-      .prepare("SELECT * FROM tasks WHERE batch_id = ? ORDER BY batch_index, created_at")
-      .all(batchId) as TaskRow[];
+    const rows = this.sql("SELECT * FROM tasks WHERE batch_id = ? ORDER BY batch_index, created_at").all(
+      batchId,
+    ) as TaskRow[];
     return rows.map(toTask);
   }
 }
