@@ -3,7 +3,6 @@
  * per user, and requests per second per API key (a token bucket). A refusal is `429` with `Retry-After` and
  * the seeds' `{error, message}` body. The admin key is the operator's and is not limited.
  */
-import { TokenBucket } from "../batch/rate.js";
 import type { Store, StoredUser } from "../queue/store.js";
 import { HttpError } from "./http-error.js";
 
@@ -27,9 +26,36 @@ function tooMany(message: string, retryAfterSeconds: number): HttpError {
   return new HttpError(429, "too many requests", message, {}, { "retry-after": String(seconds) });
 }
 
+/** A token bucket that never waits: it says how long until the next token (0: take it now). */
+class KeyBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly clock: () => number,
+  ) {
+    this.tokens = burst;
+    this.last = clock();
+  }
+
+  /** Takes a token and returns 0, or returns the ms until one is available (taking nothing). */
+  take(): number {
+    const now = this.clock();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return ((1 - this.tokens) * 1000) / this.perSecond;
+  }
+}
+
 export class Quotas {
   private readonly limits: Required<QuotaOptions>;
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly buckets = new Map<string, KeyBucket>();
 
   constructor(
     options: QuotaOptions,
@@ -45,14 +71,13 @@ export class Quotas {
     let bucket = this.buckets.get(keyHash);
     if (!bucket) {
       const rate = this.limits.keyRatePerSecond;
-      bucket = new TokenBucket({ ratePerSecond: rate, burst: Math.max(1, rate * 2), clock: this.clock });
+      bucket = new KeyBucket(rate, Math.max(1, rate * 2), this.clock);
       this.buckets.set(keyHash, bucket);
     }
-    const waitMs = bucket.waitMs;
+    const waitMs = bucket.take();
     if (waitMs > 0) {
       throw tooMany(`this key may send ${this.limits.keyRatePerSecond} requests per second`, waitMs / 1000);
     }
-    void bucket.take();
   }
 
   /** Throws 429 when `user` may not start `tasks` more tasks asking for `images` images today. */

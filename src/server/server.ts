@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { TokenBucket, withRateLimit } from "../batch/rate.js";
+import { RequestRate, withRateLimit } from "../batch/rate.js";
 import { ValidationError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
 import { Store } from "../queue/store.js";
@@ -109,6 +109,7 @@ function counted(provider: Provider, metrics: Metrics): Provider {
   return {
     name: provider.name,
     models: provider.models,
+    ...(provider.endpoint !== undefined ? { endpoint: provider.endpoint } : {}),
     resolveModel: (name, kind) => provider.resolveModel(name, kind),
     submit: (request, options) => {
       metrics.upstream.submit = (metrics.upstream.submit ?? 0) + 1;
@@ -128,7 +129,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const metrics = new Metrics();
   let provider = counted(options.provider, metrics);
   if (options.upstreamQps !== undefined) {
-    provider = withRateLimit(provider, new TokenBucket({ ratePerSecond: options.upstreamQps }));
+    provider = withRateLimit(provider, new RequestRate({ perSecond: options.upstreamQps }));
   }
   const jimeng = new Jimeng({
     provider,
