@@ -5,11 +5,12 @@ export default defineConfig({
     index: "src/index.ts",
     emulator: "src/emulator/index.ts",
     "cli/main": "src/cli/main.ts",
+    server: "src/server/index.ts",
   },
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: { entry: { index: "src/index.ts", emulator: "src/emulator/index.ts" } },
+  dts: { entry: { index: "src/index.ts", emulator: "src/emulator/index.ts", server: "src/server/index.ts" } },
   // Each CLI command is a dynamic import, so splitting gives every command its own chunk
   // and keeps `jimeng --version` from loading the SDK.
   splitting: true,

@@ -73,6 +73,20 @@ export { VisualClient } from "./providers/visual/client.js";
 export { VISUAL_MODELS } from "./providers/visual/models.js";
 export type { VisualProviderOptions } from "./providers/visual/provider.js";
 export { VisualProvider } from "./providers/visual/provider.js";
+export type {
+  CreatedTask,
+  ImageTaskInput,
+  ServiceClientOptions,
+  ServiceTaskRecord,
+  ServiceTaskResult,
+  ServiceTaskStatus,
+  ServiceUser,
+  TaskOutputLink,
+  VideoTaskInput,
+  WaitForResultOptions,
+} from "./server/client.js";
+// A client of a shared `jimeng serve` service (the service itself is `jimeng/server`).
+export { ServiceClient, ServiceError } from "./server/client.js";
 export type { VolcCredentials, VolcSignerOptions } from "./signing/volc-signer.js";
 // The Volcengine HMAC-SHA256 signer, for calling other Volcengine APIs with the same keys.
 export { VolcSigner } from "./signing/volc-signer.js";

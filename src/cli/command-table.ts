@@ -27,6 +27,7 @@ const loadVideo = () => import("./commands/video.js");
 const loadSubmit = () => import("./commands/submit.js");
 const loadResult = () => import("./commands/result.js");
 const loadDoctor = () => import("./commands/doctor.js");
+const loadServe = () => import("./commands/serve.js");
 
 const promptArgument: ArgumentSpec = {
   name: "<prompt...>",
@@ -275,6 +276,48 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       "jimeng mcp --emulator                 # try it without an account",
       "jimeng mcp -o ~/Pictures/jimeng --allow-dir ~/Pictures",
+    ],
+  },
+  {
+    name: "serve",
+    summary:
+      "run the shared task service: HTTP API, workers and an embedded SQLite store (--emulator: offline)",
+    load: loadServe,
+    interruptible: true,
+    options: [
+      { flags: "--port <n>", description: "port to listen on (0 picks a free one)", defaultValue: "8080" },
+      { flags: "--host <address>", description: "address to bind", defaultValue: "127.0.0.1" },
+      { flags: "--data <dir>", description: "jimeng.db and files/ (default ./jimeng-data)" },
+      { flags: "-c, --concurrency <n>", description: "tasks the workers run at once", defaultValue: "4" },
+      { flags: "--insecure-no-auth", description: "no API keys (the seeds' open mode); loopback only" },
+      { flags: "--default-credits <n>", description: "credits of a new user", defaultValue: "10" },
+      { flags: "--max-active-tasks <n>", description: "unfinished tasks per user (default 100)" },
+      { flags: "--images-per-day <n>", description: "images per user per UTC day (default 2000)" },
+      { flags: "--key-rate <n>", description: "requests per second per API key (default 50)" },
+      { flags: "--upstream-qps <n>", description: "most submits + polls per second to the provider account" },
+      {
+        flags: "--no-resubmit-uncertain",
+        description: "after a crash, fail tasks caught mid-submit instead of submitting them again",
+      },
+      {
+        flags: "--drain-timeout <duration>",
+        description: "on stop, how long running tasks may finish (default 30s)",
+      },
+      {
+        flags: "--public-url <url>",
+        description: "base URL of output links (default: from the Host header)",
+      },
+      {
+        flags: "--emulator-duration <duration>",
+        description: "with --emulator: how long an image takes, e.g. 50ms",
+      },
+      { flags: "--endpoint <url>", description: "the chosen provider's endpoint" },
+      { flags: "--region <region>", description: "Volcengine region (visual provider)" },
+    ],
+    examples: [
+      "jimeng serve --emulator",
+      "jimeng serve --data /srv/jimeng --host 0.0.0.0 --port 8080 -c 8",
+      "jimeng serve --emulator --insecure-no-auth --port 8080",
     ],
   },
   {

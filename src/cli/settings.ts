@@ -3,6 +3,7 @@
  * config > default), register the secrets with the output scrubber, start the emulator for `--emulator`,
  * and check the chosen provider's credentials.
  */
+import type { EmulatorOptions } from "../emulator/server.js";
 import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-types.js";
 import {
@@ -32,7 +33,11 @@ export interface PreparedProvider {
 export async function prepareProvider(
   context: CommandContext,
   flags: Omit<SettingFlags, "provider" | "emulator"> = {},
-  options: { offline?: boolean } = {},
+  options: {
+    offline?: boolean;
+    /** The in-process emulator's options; by default its tasks persist beside the config (follow-ups work). */
+    emulator?: EmulatorOptions;
+  } = {},
 ): Promise<PreparedProvider> {
   const store = openConfigStore(context.env);
   let settings = resolveSettings({
@@ -51,7 +56,7 @@ export async function prepareProvider(
   }
 
   const { startEmulator } = await import("../emulator/server.js");
-  const emulator = await startEmulator({ stateFile: emulatorStatePath(context.env) });
+  const emulator = await startEmulator(options.emulator ?? { stateFile: emulatorStatePath(context.env) });
   try {
     settings = withEmulator(settings, emulator);
     const provider = providerConfig(settings);

@@ -6,7 +6,7 @@
 import { cpus } from "node:os";
 import type { Bench, BenchFigure } from "./types.js";
 
-const SUITES = ["signer", "coldstart", "polling", "batch", "memory", "download"] as const;
+const SUITES = ["signer", "coldstart", "polling", "batch", "memory", "download", "serve"] as const;
 
 async function load(name: string): Promise<Bench | undefined> {
   try {

@@ -1,0 +1,140 @@
+/**
+ * What the routes share: the store, the worker pool, the provider, quotas and credits. Creating a task is
+ * one synchronous transaction (quota checks, credits, the task rows), so a `201` is only sent for a task that
+ * is stored, and a refused request changes nothing.
+ */
+import { randomBytes } from "node:crypto";
+import type { Provider } from "../providers/types.js";
+import type { Store, StoredRequest, StoredTask, StoredUser, TaskOrigin } from "../queue/store.js";
+import type { WorkerPool } from "../queue/worker-pool.js";
+import { HttpError, notFound } from "./http-error.js";
+import { hashApiKey, newApiKey } from "./keys.js";
+import type { Quotas } from "./quotas.js";
+import type { Caller } from "./routing.js";
+
+export const DEFAULT_CREDITS = 10;
+
+export interface NewTask {
+  origin: TaskOrigin;
+  request: StoredRequest;
+  meta: Record<string, unknown>;
+  outputs: number;
+}
+
+const ID_PREFIX: Record<TaskOrigin, string> = {
+  image: "jimeng_img",
+  i2i: "jimeng_i2i",
+  generic: "jimeng_task",
+  video: "jimeng_vid",
+  batch: "batch",
+};
+
+export class Service {
+  constructor(
+    readonly store: Store,
+    readonly pool: WorkerPool,
+    readonly provider: Provider,
+    readonly quotas: Quotas,
+    readonly defaultCredits: number,
+    readonly clock: () => number = Date.now,
+  ) {}
+
+  /** A new user with a key; the key is returned once and only its hash is kept. */
+  createUser(fields: { id?: string; email?: string; name?: string; credits?: number; admin?: boolean }): {
+    user: StoredUser;
+    apiKey: string;
+  } {
+    const id = fields.id ?? `user_${randomBytes(6).toString("hex")}`;
+    if (this.store.getUser(id)) throw new HttpError(409, "conflict", `user ${id} already exists`);
+    const apiKey = newApiKey();
+    const user = this.store.transaction(() => {
+      const created = this.store.insertUser({
+        id,
+        credits: fields.credits ?? this.defaultCredits,
+        admin: fields.admin ?? false,
+        ...(fields.email !== undefined ? { email: fields.email } : {}),
+        ...(fields.name !== undefined ? { name: fields.name } : {}),
+      });
+      this.store.insertKey(hashApiKey(apiKey), id);
+      return created;
+    });
+    return { user, apiKey };
+  }
+
+  /**
+   * The user a task is for: the caller, or (admin only) the named user, created on first use as the seeds'
+   * open servers did with any `user_id`.
+   */
+  targetUser(caller: Caller, userId: string): StoredUser {
+    if (userId === caller.user.id) return caller.user;
+    const existing = this.store.getUser(userId);
+    if (existing) return existing;
+    return this.store.insertUser({ id: userId, credits: this.defaultCredits, admin: false });
+  }
+
+  /** A task the caller may see: its own (the admin sees every task). Others' tasks are "not found". */
+  visibleTask(caller: Caller, id: string): StoredTask {
+    const task = this.store.getTask(id);
+    if (!task || (task.userId !== caller.user.id && !caller.user.admin)) throw notFound(`task ${id}`);
+    return task;
+  }
+
+  /**
+   * Stores tasks for `user` after the quota checks, charging `credits` per task (the admin is not charged);
+   * `402` when the balance cannot cover them. Queues them for the workers.
+   */
+  createTasks(
+    user: StoredUser,
+    tasks: readonly NewTask[],
+    options: { creditsEach?: number; batchId?: string } = {},
+  ): { tasks: StoredTask[]; creditsCharged: number; creditsRemaining: number } {
+    const images = tasks.reduce((sum, task) => sum + task.outputs, 0);
+    const charge = user.admin ? 0 : (options.creditsEach ?? 0) * tasks.length;
+    const now = this.clock();
+    const created = this.store.transaction(() => {
+      this.quotas.checkTasks(user, tasks.length, images);
+      if (charge > 0 && this.store.charge(user.id, charge) === undefined) {
+        const balance = this.store.getUser(user.id)?.credits ?? 0;
+        throw new HttpError(
+          402,
+          "insufficient credits",
+          `this needs ${charge} credits; user ${user.id} has ${balance}`,
+          { credits_required: charge, credits_remaining: balance },
+        );
+      }
+      if (options.batchId) {
+        this.store.insertBatch({ id: options.batchId, userId: user.id, total: tasks.length, createdAt: now });
+      }
+      const rows = tasks.map((task, index) =>
+        this.store.insertTask({
+          id: options.batchId ? `${options.batchId}:${index}` : this.newTaskId(task.origin, now),
+          userId: user.id,
+          origin: task.origin,
+          request: task.request,
+          meta: task.meta,
+          credits: user.admin ? 0 : (options.creditsEach ?? 0),
+          ...(options.batchId ? { batchId: options.batchId, batchIndex: index } : {}),
+        }),
+      );
+      this.store.addImages(user.id, images);
+      return rows;
+    });
+    for (const task of created) this.pool.enqueue(task.id);
+    return {
+      tasks: created,
+      creditsCharged: charge,
+      creditsRemaining: this.store.getUser(user.id)?.credits ?? 0,
+    };
+  }
+
+  /** Seed 003's batch id, `batch:<user>:<ms>`, unique even for two batches in one millisecond. */
+  newBatchId(userId: string): string {
+    let ms = this.clock();
+    while (this.store.batchExists(`batch:${userId}:${ms}`)) ms++;
+    return `batch:${userId}:${ms}`;
+  }
+
+  private newTaskId(origin: TaskOrigin, now: number): string {
+    return `${ID_PREFIX[origin]}_${now}_${randomBytes(4).toString("hex")}`;
+  }
+}

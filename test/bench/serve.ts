@@ -1,0 +1,238 @@
+/**
+ * `jimeng serve` under load (the built CLI, `npm run build` first):
+ *
+ * 1. `clients` concurrent HTTP clients create `tasks` image tasks against `jimeng serve --emulator`: latency
+ *    of `POST /api/v1/ai/image/task` (p50, p99) beside a minimal node:http server that only keeps tasks in
+ *    memory (the floor), then every accepted task must end `completed`, none submitted twice upstream;
+ * 2. the same load while the server is killed (-9) `kills` times and restarted on the same data folder, the
+ *    emulator running in this process so it outlives the server: every accepted task ends `completed`;
+ *    duplicate upstream submits are counted (only a task caught mid-submit by a kill can be one).
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startEmulator } from "../../src/emulator/server.js";
+import { Store } from "../../src/queue/store.js";
+import { emulatorEnv } from "../e2e/batch-cli.js";
+import {
+  createTasksUnderLoad,
+  type LoadResult,
+  percentile,
+  type ServeProcess,
+  startServe,
+  taskStatuses,
+} from "../server/serve-process.js";
+import type { Bench, BenchFigure } from "./types.js";
+
+const FLOOR_SERVER = `
+const http = require("node:http");
+const tasks = new Map();
+let n = 0;
+const server = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => (body += chunk));
+  req.on("end", () => {
+    const id = "task_" + ++n;
+    tasks.set(id, JSON.parse(body));
+    res.writeHead(201, { "content-type": "application/json" });
+    res.end(JSON.stringify({ success: true, data: { task_id: id, status: "pending" } }));
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: "http://127.0.0.1:" + server.address().port })));
+`;
+
+function baseEnv(configDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(JIMENG_|VOLC_)/.test(key)) env[key] = value;
+  }
+  return { ...env, JIMENG_CONFIG_DIR: configDir, JIMENG_POLL_INTERVAL: "25ms", NO_COLOR: "1" };
+}
+
+async function floorLatencies(clients: number, tasks: number): Promise<number[]> {
+  const child = spawn(process.execPath, ["-e", FLOOR_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const url = await new Promise<string>((resolve) => {
+      child.stdout
+        .setEncoding("utf8")
+        .once("data", (line: string) => resolve((JSON.parse(line) as { url: string }).url));
+    });
+    const load = await createTasksUnderLoad({
+      target: () => ({ url, key: "none" }),
+      clients,
+      tasks,
+      prefix: "floor",
+    });
+    return load.latencies;
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+async function stop(serve: ServeProcess): Promise<number | null> {
+  serve.run.child.kill("SIGTERM");
+  return (await serve.run.exited).code;
+}
+
+/** Waits until every accepted task ended; returns their statuses. */
+async function settle(
+  url: string,
+  key: string,
+  load: LoadResult,
+  timeoutMs: number,
+): Promise<Map<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+    const text = await response.text();
+    const unfinished = ["pending", "submitting", "processing"]
+      .map((state) => Number(new RegExp(`jimeng_tasks\\{state="${state}"\\} (\\d+)`).exec(text)?.[1] ?? 0))
+      .reduce((a, b) => a + b, 0);
+    if (unfinished === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return taskStatuses(url, key, load.accepted.keys());
+}
+
+function duplicates(tasksByPrompt: Record<string, number>, prefix: string): number {
+  return Object.entries(tasksByPrompt)
+    .filter(([prompt]) => prompt.startsWith(prefix))
+    .reduce((sum, [, count]) => sum + Math.max(0, count - 1), 0);
+}
+
+function completedCount(statuses: Map<string, string>): number {
+  return [...statuses.values()].filter((status) => status === "completed").length;
+}
+
+async function loadRun(clients: number, tasks: number, dir: string): Promise<BenchFigure[]> {
+  const env = baseEnv(path.join(dir, "config"));
+  const serve = await startServe(
+    ["--emulator", "--emulator-duration", "50ms", "--data", path.join(dir, "load"), "-c", "32"],
+    { env, cwd: dir },
+  );
+  const key = serve.adminKey ?? "";
+  let load: LoadResult;
+  let statuses: Map<string, string>;
+  let dupes: number;
+  try {
+    load = await createTasksUnderLoad({
+      target: () => ({ url: serve.url, key }),
+      clients,
+      tasks,
+      prefix: "load",
+    });
+    statuses = await settle(serve.url, key, load, 300_000);
+    const counters = (await (await fetch(`${serve.emulator}/__emulator/counters`)).json()) as {
+      tasksByPrompt: Record<string, number>;
+    };
+    dupes = duplicates(counters.tasksByPrompt, "load");
+  } finally {
+    await stop(serve);
+  }
+  const floor = await floorLatencies(clients, tasks);
+  const p50 = percentile(load.latencies, 50);
+  const p99 = percentile(load.latencies, 99);
+  const completed = completedCount(statuses);
+  const lost = load.accepted.size - completed;
+  const label = `${clients} clients × ${tasks} tasks`;
+  return [
+    {
+      suite: "serve",
+      name: `POST /api/v1/ai/image/task p50 (${label})`,
+      value: Number(p50.toFixed(1)),
+      unit: "ms",
+      baseline: { name: "node:http, in memory", value: Number(percentile(floor, 50).toFixed(1)) },
+      ratio: Number((p50 / percentile(floor, 50)).toFixed(2)),
+    },
+    {
+      suite: "serve",
+      name: `POST /api/v1/ai/image/task p99 (${label})`,
+      value: Number(p99.toFixed(1)),
+      unit: "ms",
+      baseline: { name: "node:http, in memory", value: Number(percentile(floor, 99).toFixed(1)) },
+      ratio: Number((p99 / percentile(floor, 99)).toFixed(2)),
+      target: "≤ 50 ms",
+      met: p99 <= 50,
+    },
+    {
+      suite: "serve",
+      name: `tasks lost (${label}, serve --emulator)`,
+      value: lost,
+      unit: "tasks",
+      target: "0 lost, 0 duplicates",
+      met: lost === 0 && dupes === 0,
+      note: `${load.accepted.size} accepted, ${completed} completed, ${dupes} duplicate upstream submits`,
+    },
+  ];
+}
+
+async function killRun(clients: number, tasks: number, kills: number, dir: string): Promise<BenchFigure> {
+  const emulator = await startEmulator({ durations: { image: 50 } });
+  const env = { ...emulatorEnv(emulator, path.join(dir, "config-kill")), JIMENG_POLL_INTERVAL: "25ms" };
+  const data = path.join(dir, "kill");
+  const args = ["--data", data, "-c", "16"];
+  let serve = await startServe(args, { env, cwd: dir });
+  const key = serve.adminKey ?? "";
+  const load: LoadResult = { accepted: new Map(), latencies: [], retried: 0, refused: 0 };
+  let statuses: Map<string, string>;
+  let killed = 0;
+  try {
+    const running = createTasksUnderLoad({
+      target: () => ({ url: serve.url, key }),
+      clients,
+      tasks,
+      prefix: "kill",
+      result: load,
+    });
+    let done = false;
+    void running.finally(() => {
+      done = true;
+    });
+    const step = Math.max(1, Math.floor(tasks / (kills + 1)));
+    while (killed < kills && !done) {
+      if (load.accepted.size < step * (killed + 1)) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      serve.run.child.kill("SIGKILL");
+      await serve.run.exited;
+      killed++;
+      serve = await startServe(args, { env, cwd: dir });
+    }
+    await running;
+    statuses = await settle(serve.url, key, load, 300_000);
+  } finally {
+    await stop(serve);
+    await emulator.stop();
+  }
+  const store = new Store({ dir: data });
+  const resubmitted = (
+    store.db.prepare("SELECT COUNT(*) AS n FROM tasks WHERE submits > 1").get() as { n: number }
+  ).n;
+  store.close();
+  const dupes = duplicates(emulator.counters.tasksByPrompt, "kill");
+  const completed = completedCount(statuses);
+  return {
+    suite: "serve",
+    name: `kill -9 × ${killed} during ${tasks} task creations, restart each time`,
+    value: completed,
+    unit: `of ${load.accepted.size} accepted tasks completed`,
+    target: "all completed, none submitted twice",
+    met: completed === load.accepted.size && dupes === 0,
+    note: `${dupes} duplicate upstream submits (${resubmitted} tasks caught mid-submit and resubmitted), ${load.retried} requests retried while down`,
+  };
+}
+
+export const run: Bench = async ({ quick }) => {
+  const dir = await mkdtemp(path.join(tmpdir(), "jimeng-bench-serve-"));
+  try {
+    const clients = quick ? 10 : 200;
+    const tasks = quick ? 50 : 2000;
+    const figures = await loadRun(clients, tasks, dir);
+    figures.push(await killRun(quick ? 10 : 200, quick ? 40 : 2000, quick ? 2 : 10, dir));
+    return figures;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
