@@ -1,3 +1,4 @@
+import { cp } from "node:fs/promises";
 import { defineConfig } from "tsup";
 
 export default defineConfig({
@@ -19,4 +20,8 @@ export default defineConfig({
   sourcemap: false,
   removeNodeProtocol: false,
   outDir: "dist",
+  // The web page of `jimeng serve`: static files, served from dist/page/ next to the server chunk.
+  onSuccess: async () => {
+    await cp("src/server/page", "dist/page", { recursive: true });
+  },
 });

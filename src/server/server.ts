@@ -16,6 +16,7 @@ import { bearerKey, hashApiKey } from "./keys.js";
 import { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { type QuotaOptions, Quotas } from "./quotas.js";
+import { registerPageRoutes } from "./routes/page.js";
 import { registerTaskRoutes } from "./routes/tasks.js";
 import { registerUserRoutes } from "./routes/users.js";
 import { registerWebAppRoutes } from "./routes/webapp.js";
@@ -252,6 +253,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   registerTaskRoutes(context);
   registerUserRoutes(context);
   registerWebAppRoutes(context);
+  registerPageRoutes(context);
   const document = openApiDocument(registry);
   context.route(
     { method: "GET", url: "/openapi.json", summary: "this document (OpenAPI 3.1)", tag: "ops" },
