@@ -133,7 +133,9 @@ async function signIn(key) {
   const me = await api("/api/v1/me");
   state.me = me.data;
   sessionStorage.setItem(KEY_STORAGE, key);
-  $("who").textContent = `Signed in as ${state.me.name ?? state.me.id} (${state.me.id})`;
+  const name =
+    state.me.name && state.me.name !== state.me.id ? `${state.me.name} (${state.me.id})` : state.me.id;
+  $("who").textContent = `Signed in as ${name}`;
   showCredits(state.me.credits);
   $("sign-in").hidden = true;
   $("app").hidden = false;
@@ -349,12 +351,20 @@ function statusWord(task) {
   return task.status;
 }
 
-/** Puts the card of a new task in date order (newest first). */
+/** Newest first; the tasks of one batch (created together) in their batch order. */
+function newerFirst(a, b) {
+  if (a.batch_id && a.batch_id === b.batch_id)
+    return a.task_id.localeCompare(b.task_id, "en", { numeric: true });
+  if (a.created_at !== b.created_at) return a.created_at > b.created_at ? -1 : 1;
+  return b.task_id.localeCompare(a.task_id, "en", { numeric: true });
+}
+
+/** Puts the card of a new task in its place in the list. */
 function place(card, task) {
   const list = $("tasks");
   for (const other of list.children) {
     const otherTask = state.tasks.get(other.dataset.id);
-    if (otherTask && otherTask.created_at < task.created_at) {
+    if (otherTask && newerFirst(task, otherTask) < 0) {
       list.insertBefore(card, other);
       return;
     }
@@ -398,6 +408,7 @@ function update(task) {
   error.textContent = task.error
     ? `${task.error.message} (code ${task.error.code}). Retry, or change the prompt and send it again.`
     : "";
+  error.title = error.textContent;
   card.querySelector(".cancel").hidden = task.status !== "pending";
   card.querySelector(".retry").hidden = !(
     FINAL.has(task.status) &&
