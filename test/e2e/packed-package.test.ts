@@ -47,9 +47,13 @@ describe("the packed package", () => {
   it("ships only the build, the bin and the docs", () => {
     for (const file of files) {
       expect(file).toMatch(
-        /^(dist\/.+\.(js|d\.ts)|bin\/jimeng\.js|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/,
+        /^(dist\/.+\.(js|d\.ts)|dist\/page\/(index\.html|app\.css)|bin\/jimeng\.js|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/,
       );
     }
+    // The web page of `jimeng serve`: its files are in the package, so it works offline.
+    expect(files).toEqual(
+      expect.arrayContaining(["dist/page/index.html", "dist/page/app.js", "dist/page/app.css"]),
+    );
     expect(files).toContain("bin/jimeng.js");
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.d.ts");
