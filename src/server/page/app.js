@@ -514,6 +514,7 @@ async function retry(id) {
       });
       showCredits(answer.credits_remaining);
       state.tasks.delete(id);
+      state.noStream.delete(id);
       note(`Task ${index + 1} of the batch queued again.`);
     } else {
       const sent = state.sent.get(id) ?? {
@@ -653,7 +654,15 @@ function wire() {
     const file = event.dataTransfer?.files?.[0];
     if (file) upload(file);
   });
-  if (state.key) signIn(state.key).catch((error) => showError(error));
+  if (state.key) {
+    signIn(state.key).catch((error) => {
+      // A key the service no longer knows is dropped, so that a reload does not ask with it again.
+      if (error instanceof ApiError && error.status === 401) sessionStorage.removeItem(KEY_STORAGE);
+      state.key = "";
+      state.me = null;
+      showError(error);
+    });
+  }
 }
 
 wire();
