@@ -29,7 +29,9 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
+import { failureText } from "../output.js";
 import { pollIntervalCap, prepareProvider } from "../settings.js";
+import { safeText } from "../terminal-text.js";
 
 interface BatchFlags {
   concurrency: number;
@@ -373,6 +375,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
             output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
           progress.onEvent(event);
         },
+        redact: (text) => output.redact(text),
         ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
       });
     } finally {
@@ -386,7 +389,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     for (const job of report.jobs) {
       if (job.error && job.status !== "succeeded") {
         output.stderrLine(
-          `${output.errStyle.red("✖")} ${job.id}: ${job.status}: ${job.error.message} [${job.error.code}]`,
+          `${output.errStyle.red("✖")} ${safeText(job.id, 200)}: ${job.status}: ${failureText(job.error)}`,
         );
       }
     }

@@ -26,6 +26,7 @@ import type { Output } from "../output.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { SUBMIT_GRACE_MS, submitGrace } from "../submit-grace.js";
 import { entryFor, openTaskIndex, type SubmittingEntry, submittingEntry } from "../task-index.js";
+import { safeText, shellCommand } from "../terminal-text.js";
 
 // ------------------------------------------------------------------------------------------ the document
 
@@ -127,14 +128,16 @@ export class TaskProgress {
   submitted(ref: TaskRef): void {
     if (this.#ref?.taskId === ref.taskId) return;
     this.#ref = ref;
-    this.#output.progress.info(`submitted task ${ref.taskId} (${ref.provider} · ${ref.model})`);
+    this.#output.progress.info(
+      `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
+    );
     this.#show("queued");
   }
 
   /** For `result`: a task picked up by id. */
   resume(ref: TaskRef): void {
     this.#ref = ref;
-    this.#output.progress.phase(`checking task ${ref.taskId}`);
+    this.#output.progress.phase(`checking task ${safeText(ref.taskId, 200)}`);
   }
 
   expectDownloads(count: number): void {
@@ -150,7 +153,7 @@ export class TaskProgress {
         this.polls = event.poll;
         this.last = event.status;
         this.#output.verbose(
-          `poll ${event.poll}: ${event.status.status}${event.status.requestId ? ` (request id ${event.status.requestId})` : ""}`,
+          `poll ${event.poll}: ${event.status.status}${event.status.requestId ? ` (request id ${safeText(event.status.requestId, 200)})` : ""}`,
         );
         if (event.status.status === "queued" || event.status.status === "running")
           this.#show(event.status.status);
@@ -159,7 +162,7 @@ export class TaskProgress {
       case "retry":
         this.polls++;
         this.#output.verbose(
-          `poll failed (${event.error.code}); trying again in ${Math.round(event.delayMs)} ms: ${event.error.message}`,
+          `poll failed (${safeText(String(event.error.code), 100)}); trying again in ${Math.round(event.delayMs)} ms: ${safeText(event.error.message, 2000)}`,
         );
         break;
       case "download":
@@ -318,7 +321,7 @@ export function checkName(name: unknown): string | undefined {
 
 /** Records a submission in the local task list; a failure to write is a warning, never a failed run. */
 export async function remember(context: CommandContext, ref: TaskRef, prompt?: string): Promise<void> {
-  const index = openTaskIndex(context.env);
+  const index = openTaskIndex(context.env, (text) => context.output.redact(text));
   try {
     await index.record(entryFor(ref, prompt));
   } catch (error) {
@@ -330,10 +333,16 @@ export async function remember(context: CommandContext, ref: TaskRef, prompt?: s
 
 // ------------------------------------------------------------------------------------------ ending
 
-/** The command that picks a task up again. */
+/** The command that picks a task up again, quoted so that it works when pasted. */
 export function resumeCommand(ref: TaskRef, out?: string): string {
-  const dir = out === undefined ? "" : ` -o ${/^[\w./-]+$/.test(out) ? out : JSON.stringify(out)}`;
-  return `jimeng result ${ref.taskId} --wait --download${dir}`;
+  return shellCommand([
+    "jimeng",
+    "result",
+    ref.taskId,
+    "--wait",
+    "--download",
+    ...(out === undefined ? [] : ["-o", out]),
+  ]);
 }
 
 export interface Ending {
@@ -374,14 +383,14 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
     progress.stop();
     if (output.mode.json) output.json(document);
     output.stderrLine(
-      `${output.errStyle.yellow("interrupted:")} task ${ref.taskId} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
+      `${output.errStyle.yellow("interrupted:")} task ${safeText(ref.taskId, 200)} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
     );
     return EXIT.interrupted;
   }
   progress.fail(
     error instanceof TimeoutError
       ? `still ${status} after the timeout`
-      : `task ${ref.taskId} ${status === "succeeded" ? "succeeded, but saving it failed" : status}`,
+      : `task ${safeText(ref.taskId, 200)} ${status === "succeeded" ? "succeeded, but saving it failed" : status}`,
   );
   if (output.mode.json) output.json(document);
   let shown = error;
@@ -400,7 +409,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
 export function printOutputs(output: Output, entries: readonly OutputEntry[]): void {
   for (const entry of entries) {
     const line = entry.file ?? entry.url;
-    if (line !== undefined) output.print(line);
+    if (line !== undefined) output.print(safeText(line, 4000));
   }
 }
 

@@ -10,7 +10,9 @@ import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from ".
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
+import { failureText } from "../output.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
+import { safeText } from "../terminal-text.js";
 import {
   checkName,
   errorMember,
@@ -155,7 +157,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
 
     if (status.status !== "succeeded") {
       if (isEnded(status.status)) {
-        progress.fail(`task ${taskId} ${status.status}`);
+        progress.fail(`task ${safeText(taskId, 200)} ${status.status}`);
         const failure = errorMember(undefined, status);
         const document: TaskDocument = {
           taskId,
@@ -168,12 +170,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         };
         if (output.mode.json) output.json(document);
         output.stderrLine(
-          `${output.errStyle.red("error:")} ${failure.message} [${failure.code}]${failure.requestId ? ` (request id ${failure.requestId})` : ""}`,
+          `${output.errStyle.red("error:")} ${failureText(failure)}${failure.requestId ? ` (request id ${safeText(failure.requestId, 200)})` : ""}`,
         );
         output.stderrLine(`  ${output.errStyle.cyan("hint:")} submit the job again`);
         return EXIT.failed;
       }
-      progress.succeed(`task ${taskId} is ${status.status}; add --wait to wait for it`);
+      progress.succeed(`task ${safeText(taskId, 200)} is ${status.status}; add --wait to wait for it`);
       const document: TaskDocument = {
         taskId,
         provider: ref.provider,
@@ -208,7 +210,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     progress.succeed(
       download
         ? `saved ${count} file${count === 1 ? "" : "s"} to ${dir}`
-        : `task ${taskId} succeeded: ${count} output${count === 1 ? "" : "s"}`,
+        : `task ${safeText(taskId, 200)} succeeded: ${count} output${count === 1 ? "" : "s"}`,
     );
     const document: TaskDocument = {
       taskId,

@@ -8,6 +8,7 @@ import type { TaskKind, TaskRef } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
+import { safeText, shellCommand } from "../terminal-text.js";
 import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
 
 /** The contract's `--json` document of `submit`. */
@@ -52,9 +53,11 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       model: ref.model,
       kind: ref.kind,
     };
-    output.progress.succeed(`submitted task ${ref.taskId} (${ref.provider} · ${ref.model})`);
-    output.info(`follow it with: jimeng result ${ref.taskId} --wait --download`);
-    output.result(document, () => ref.taskId);
+    output.progress.succeed(
+      `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
+    );
+    output.info(`follow it with: ${shellCommand(["jimeng", "result", ref.taskId, "--wait", "--download"])}`);
+    output.result(document, () => safeText(ref.taskId, 200));
     return EXIT.ok;
   } finally {
     await client.close();
