@@ -412,9 +412,10 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** True when the message already shows the code (`… [50511]`), so it is not repeated. */
+/** True when the message already names the code (`error 50511 …`, `… [50511]`), so it is not repeated. */
 function mentionsCode(message: string, code: string | number): boolean {
-  return message.includes(`[${code}]`);
+  const text = String(code).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\w-])${text}($|[^\\w-])`).test(message);
 }
 
 /** A failure from outside as one safe line: its message, then its code unless the message shows it already. */
