@@ -7,6 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { proceduralPng } from "../../src/emulator/png.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
 import { BIN, binEnv, SecretScanner, spawnCli, tempRoot } from "./helpers.js";
 import { type HostileProxy, jsonOf, sendJson, startHostileProxy } from "./hostile.js";
@@ -91,5 +92,314 @@ describe("1. terminal and CI-log injection", () => {
       expect(document.error.message).toContain(HOSTILE_MESSAGE);
       expect(json.err).not.toMatch(RAW_CONTROL);
     });
+  });
+});
+
+const HOSTILE_ID = "h1 $(touch pwned) ; echo 'owned'";
+
+/** A session server whose task ids are `id` and whose tasks never finish. */
+function sessionIdsAre(id: string): Parameters<typeof startHostileProxy>[1] {
+  return {
+    answer(req, res) {
+      if (req.method !== "GET" || !req.path.includes("/tasks/")) return false;
+      return sendJson(res, {
+        history_id: id,
+        task_type: "image",
+        status: 20,
+        fail_code: 0,
+        item_count: 0,
+        results: [],
+        raw_data: null,
+      });
+    },
+    reply(exchange) {
+      if (!exchange.path.startsWith("/v1/async/images/generations")) return undefined;
+      const json = jsonOf(exchange.body);
+      return json ? JSON.stringify({ ...json, history_id: id }) : undefined;
+    },
+  };
+}
+
+describe("1. printed commands", () => {
+  it("shell-quotes a hostile task id in the resume command, which then runs exactly as printed", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const out = join(dir, "my out");
+    await withProxy(sessionIdsAre(HOSTILE_ID), async (proxy) => {
+      const run = await spawnCli(
+        ["--provider", "session", "generate", "a fox", "-n", "1", "--timeout", "1s", "-o", out],
+        { env: envFor(configDir, proxy.url), cwd: dir },
+      );
+      expect(run.code).toBe(4);
+      const command = /`(jimeng result .*)`$/m.exec(run.err)?.[1];
+      expect(command).toBeDefined();
+      // `jimeng` stands in as a function that prints each argument it gets on a line of its own.
+      const pasted = spawnSync(
+        "sh",
+        ["-c", `jimeng() { for a in "$@"; do printf '%s\\n' "$a"; done; }\n${command}`],
+        {
+          cwd: dir,
+          encoding: "utf8",
+        },
+      );
+      expect(pasted.stdout.split("\n").slice(0, -1)).toEqual([
+        "result",
+        HOSTILE_ID,
+        "--wait",
+        "--download",
+        "-o",
+        out,
+      ]);
+      expect(existsSync(join(dir, "pwned"))).toBe(false);
+    });
+  });
+});
+
+describe("2. files written through symlinks", () => {
+  const jobs = (dir: string, prompt: string) => {
+    const file = join(dir, "jobs.jsonl");
+    writeFileSync(file, `${JSON.stringify({ id: "a", prompt, count: 1 })}\n`);
+    return file;
+  };
+
+  it("refuses a report.json that is a symlink, writes nothing through it and sends nothing", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const out = join(dir, "out");
+    mkdirSync(out);
+    const victim = join(dir, "victim.txt");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(out, "report.json"));
+    const before = emulator.counters.submits;
+    const run = await spawnCli(["--verbose", "batch", jobs(dir, "symlinked report"), "-o", out], {
+      env: envFor(configDir, emulator.url),
+      cwd: dir,
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.err).toContain("refusing to write the report through a symlink");
+    expect(run.err).not.toMatch(/\n\s+at /);
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(emulator.counters.submits).toBe(before);
+  });
+
+  it("refuses a journal that is a symlink on --resume, and leaves its target alone", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const out = join(dir, "out");
+    mkdirSync(join(out, ".jimeng"), { recursive: true });
+    const victim = join(dir, "victim.jsonl");
+    writeFileSync(victim, "precious\n");
+    symlinkSync(victim, join(out, ".jimeng", "journal.jsonl"));
+    const before = emulator.counters.submits;
+    const run = await spawnCli(["batch", jobs(dir, "symlinked journal"), "-o", out, "--resume"], {
+      env: envFor(configDir, emulator.url),
+      cwd: dir,
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.err).toContain("refusing to write the journal through a symlink");
+    expect(readFileSync(victim, "utf8")).toBe("precious\n");
+    expect(emulator.counters.submits).toBe(before);
+  });
+
+  it("writes report and journal 0600; a file where <out>/.jimeng should be is a message, not a stack trace", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const out = join(dir, "out");
+    const ok = await spawnCli(["batch", jobs(dir, "private files"), "-o", out], {
+      env: envFor(configDir, emulator.url),
+      cwd: dir,
+    });
+    expect(ok.code).toBe(0);
+    expect(statSync(join(out, "report.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(out, ".jimeng", "journal.jsonl")).mode & 0o777).toBe(0o600);
+
+    const blocked = join(dir, "blocked");
+    mkdirSync(blocked);
+    writeFileSync(join(blocked, ".jimeng"), "not a folder");
+    const run = await spawnCli(["--verbose", "batch", jobs(dir, "blocked folder"), "-o", blocked], {
+      env: envFor(configDir, emulator.url),
+      cwd: dir,
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("it is a file, not a folder");
+    expect(run.err).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("3. secrets a server echoes", () => {
+  it("are redacted, raw, base64 and percent-encoded, from every stream, report.json and the journal", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const out = join(dir, "out");
+    const sts = "STS-token-for-the-edges-5f1c2e";
+    const { secretAccessKey, sessionId } = emulator.credentials;
+    const echo = [
+      `X-Security-Token=${sts}`,
+      `key=${Buffer.from(secretAccessKey).toString("base64")}`,
+      `sid=${encodeURIComponent(`${sessionId}/é`)}`,
+      `blob=${Buffer.from(`session=${sessionId}`).toString("base64")}`,
+      `tok=${Buffer.from(`xx${sts}`).toString("base64url")}`,
+    ].join(" ");
+    const file = join(dir, "jobs.jsonl");
+    writeFileSync(file, `${JSON.stringify({ id: "echo", prompt: "an echo [fail:50511]", count: 1 })}\n`);
+    const scanner = new SecretScanner({ secretAccessKey, sessionId, sts });
+    await withProxy(visualFailureMessage(echo), async (proxy) => {
+      const env = envFor(configDir, proxy.url, { VOLC_SESSION_TOKEN: sts });
+      for (const argv of [
+        ["--verbose", "batch", file, "-o", out],
+        ["--json", "batch", file, "-o", out, "--resume", "--retry-failed"],
+        ["--verbose", "generate", "an echo [fail:50511]", "-o", out],
+      ]) {
+        const run = await spawnCli(argv, { env, cwd: dir });
+        expect(run.code).toBe(1);
+        expect(run.err).toContain("X-Security-Token=[redacted]");
+        scanner.scan(`${argv.join(" ")} (stdout)`, run.out);
+        scanner.scan(`${argv.join(" ")} (stderr)`, run.err);
+      }
+    });
+    const report = readFileSync(join(out, "report.json"), "utf8");
+    const journal = readFileSync(join(out, ".jimeng", "journal.jsonl"), "utf8");
+    expect(report).toContain("[redacted]");
+    expect(journal).toContain("[redacted]");
+    scanner.scan("report.json", report);
+    scanner.scan("journal", journal);
+    scanner.scanTree(configDir, (f) => f === "config.json");
+    // Base64 copies echoed inside longer values (any alignment) are gone too.
+    for (const forbidden of [
+      Buffer.from(`session=${sessionId}`).toString("base64").slice(12, 30),
+      Buffer.from(`xx${sts}`).toString("base64url").slice(4, 30),
+    ]) {
+      expect(report + journal).not.toContain(forbidden);
+    }
+    expect(scanner.leaks).toEqual([]);
+  });
+});
+
+const BIG_ID = "12345678901234567891";
+
+describe("8. ids beyond 2^53", () => {
+  it("keep every digit for the session provider: a bare-number history_id is polled as sent", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    let real: string | undefined;
+    const rules: Parameters<typeof startHostileProxy>[1] = {
+      forward: (req) => ({ path: real ? req.path.replace(BIG_ID, real) : req.path, body: req.body }),
+      reply(exchange) {
+        const text = exchange.body.toString("utf8");
+        if (exchange.path.startsWith("/v1/async/images/generations")) {
+          real = String(jsonOf(exchange.body)?.history_id);
+        }
+        return real ? text.replaceAll(`"history_id":"${real}"`, `"history_id":${BIG_ID}`) : undefined;
+      },
+    };
+    await withProxy(rules, async (proxy) => {
+      const run = await spawnCli(
+        ["--json", "--provider", "session", "generate", "big ids", "-n", "1", "-o", dir],
+        {
+          env: envFor(configDir, proxy.url),
+          cwd: dir,
+        },
+      );
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.out) as { taskId: string }).taskId).toBe(BIG_ID);
+    });
+  });
+
+  it("keep every digit for the Visual API: a bare-number task_id is sent back as the same digits", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const polled: string[] = [];
+    const rules: Parameters<typeof startHostileProxy>[1] = {
+      answer(req, res) {
+        if (!req.path.includes("CVSync2AsyncGetResult")) return false;
+        const taskId = /"task_id"\s*:\s*"?(\d+)/.exec(req.body.toString("utf8"))?.[1] ?? "";
+        polled.push(taskId);
+        if (taskId !== BIG_ID) return sendJson(res, { code: 50400, message: "no such task", data: null });
+        return sendJson(res, {
+          code: 10000,
+          message: "Success",
+          request_id: "20261201000000AAAAAAAAAAAAAAAAAAAA",
+          data: {
+            status: "done",
+            image_urls: null,
+            binary_data_base64: [proceduralPng("big").toString("base64")],
+          },
+        });
+      },
+      reply(exchange) {
+        if (!exchange.path.includes("CVSync2AsyncSubmitTask")) return undefined;
+        return exchange.body.toString("utf8").replace(/"task_id":"\d+"/, `"task_id":${BIG_ID}`);
+      },
+    };
+    await withProxy(rules, async (proxy) => {
+      const run = await spawnCli(["--json", "generate", "big ids", "-n", "1", "-o", dir], {
+        env: envFor(configDir, proxy.url),
+        cwd: dir,
+      });
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.out) as { taskId: string }).taskId).toBe(BIG_ID);
+      expect(polled).toEqual([BIG_ID]);
+    });
+  });
+});
+
+describe("7. batch file encoding", () => {
+  it("refuses a GBK prompts.txt with file:line, exit 2, nothing sent; a UTF-8 BOM is fine", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const gbk = join(dir, "prompts.txt");
+    // "樱花下的橘猫" (an orange cat under cherry blossoms) in GBK, on line 2.
+    writeFileSync(
+      gbk,
+      Buffer.concat([
+        Buffer.from("a dog\n"),
+        Buffer.from("d3a3bba8cfc2b5c4e9d9c3a8", "hex"),
+        Buffer.from("\n"),
+      ]),
+    );
+    const jsonl = join(dir, "jobs.jsonl");
+    writeFileSync(
+      jsonl,
+      Buffer.concat([Buffer.from('{"prompt": "'), Buffer.from([0xb0, 0xa1]), Buffer.from('x"}\n')]),
+    );
+    const json = join(dir, "jobs.json");
+    writeFileSync(
+      json,
+      Buffer.concat([
+        Buffer.from('[\n{"prompt": "ok"},\n{"prompt": "'),
+        Buffer.from([0xff]),
+        Buffer.from('"}\n]\n'),
+      ]),
+    );
+    const before = emulator.counters.submits;
+    const env = envFor(configDir, emulator.url);
+    for (const [file, line] of [
+      [gbk, 2],
+      [jsonl, 1],
+      [json, 3],
+    ] as const) {
+      const run = await spawnCli(["batch", file, "-o", join(dir, "out")], { env, cwd: dir });
+      expect(run.code).toBe(2);
+      expect(run.err).toContain(`${file}:${line}`);
+      expect(run.err).toContain("not valid UTF-8");
+    }
+    expect(emulator.counters.submits).toBe(before);
+
+    const bom = join(dir, "bom.txt");
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("一只猫\n")]));
+    const dry = await spawnCli(["--json", "batch", bom, "--dry-run", "-o", join(dir, "out")], {
+      env,
+      cwd: dir,
+    });
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.out) as { jobs: unknown[] }).jobs).toHaveLength(1);
   });
 });
