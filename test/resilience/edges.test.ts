@@ -85,6 +85,9 @@ describe("1. terminal and CI-log injection", () => {
       expect(human.err).toContain("\\x1b[2K\\r✔ [1/1] a: succeeded\\n::error::pwned\\x07");
       // The code is shown once, not `[50511] [50511]`.
       expect(human.err.match(/50511/g)?.length ?? 0).toBeLessThanOrEqual(1);
+      // One "what to do": the provider's explanation says it, so no second, generic hint.
+      expect(human.err).toContain("resubmitting");
+      expect(human.err).not.toContain("hint:");
 
       const json = await spawnCli(["--json", "generate", "a cat [fail:50511]", "-o", dir], { env, cwd: dir });
       expect(json.code).toBe(1);
@@ -401,5 +404,78 @@ describe("7. batch file encoding", () => {
     });
     expect(dry.code).toBe(0);
     expect((JSON.parse(dry.out) as { jobs: unknown[] }).jobs).toHaveLength(1);
+  });
+});
+
+describe("4. unbounded API answers", () => {
+  it("stop reading a poll answer that never ends at the cap, with an error naming it", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    let sent = 0;
+    const rules: Parameters<typeof startHostileProxy>[1] = {
+      answer(req, res) {
+        if (req.method !== "GET" || !req.path.includes("/tasks/")) return false;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"history_id":"1","status":20,"padding":"');
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        let closed = false;
+        res.once("close", () => {
+          closed = true;
+        });
+        const pump = () => {
+          while (!closed && sent < 1024 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) {
+              res.once("drain", pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+        return true;
+      },
+    };
+    await withProxy(rules, async (proxy) => {
+      const started = Date.now();
+      const run = await spawnCli(
+        ["--provider", "session", "generate", "an endless answer", "-n", "1", "-o", dir],
+        {
+          env: envFor(configDir, proxy.url),
+          cwd: dir,
+        },
+      );
+      expect(run.code).toBe(1);
+      expect(run.err).toContain("larger than 8 MB, the limit for an API answer");
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+    });
+  });
+});
+
+describe("9. signals", () => {
+  it("SIGTERM during a wait exits 143", { timeout: 30_000 }, async () => {
+    const { dir, configDir } = caseDir();
+    await withProxy(sessionIdsAre("4242"), async (proxy) => {
+      const child = spawn(
+        process.execPath,
+        [BIN, "--provider", "session", "generate", "a long wait", "-n", "1"],
+        {
+          env: envFor(configDir, proxy.url),
+          cwd: dir,
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let err = "";
+      let signalled = false;
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        err += chunk;
+        if (!signalled && err.includes("submitted task")) signalled = child.kill("SIGTERM");
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      expect(code).toBe(143);
+      expect(err).toContain("jimeng result 4242 --wait --download");
+    });
   });
 });
