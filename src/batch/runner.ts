@@ -32,6 +32,7 @@ import type { Provider, TaskRef, TaskState } from "../providers/types.js";
 import { Jimeng } from "../tasks/client.js";
 import { TaskFailedError } from "../tasks/errors.js";
 import type { TaskEvent } from "../tasks/events.js";
+import { capOutputs } from "../tasks/output-cap.js";
 import { checkRecordedFiles, describeProblems, type FileProblem } from "./files-on-disk.js";
 import { type BatchJob, toGenerationRequest } from "./job.js";
 import {
@@ -464,7 +465,9 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
           onEvent: taskEvents(job),
         });
         phase = "download";
-        const saved: DownloadedFile[] = await downloadOutputs(result.status.outputs, {
+        // At most what the task can have made (its count, or the kind's maximum).
+        const { outputs } = capOutputs(result.status, ref).status;
+        const saved: DownloadedFile[] = await downloadOutputs(outputs, {
           dir: out,
           name: job.name ?? options.name ?? DEFAULT_BATCH_NAME,
           context: { prompt: job.prompt, model: ref.model, taskId: ref.taskId, id: job.id },

@@ -14,6 +14,7 @@ import type { ModelCapability, Provider, ProviderRequest, TaskRef, TaskStatus } 
 import { parseOrThrow } from "../validation.js";
 import { checkAgainstModel } from "./check.js";
 import type { OnTaskEvent } from "./events.js";
+import { capOutputs } from "./output-cap.js";
 import {
   type Clock,
   type Sleep,
@@ -133,7 +134,7 @@ export class Jimeng {
     const { signal, onEvent } = options;
     const prepared = await this.prepare(request, signal);
     const ref = await this.send(prepared, options);
-    const result = await waitForTask(
+    const waited = await waitForTask(
       this.provider,
       ref,
       {
@@ -144,6 +145,11 @@ export class Jimeng {
       },
       this.context(prepared.model),
     );
+    const capped = capOutputs(waited.status, ref);
+    const result = { ...waited, status: capped.status };
+    if (capped.ignored > 0) {
+      onEvent?.({ type: "ignored", ref, kept: capped.status.outputs.length, ignored: capped.ignored });
+    }
     let files: DownloadedFile[] | undefined;
     if (options.download) {
       const { id, ...rest } = options.download;

@@ -4,7 +4,15 @@
  * first), through a hostile loopback proxy in front of the emulator where a server has to misbehave.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
@@ -476,6 +484,84 @@ describe("9. signals", () => {
       const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
       expect(code).toBe(143);
       expect(err).toContain("jimeng result 4242 --wait --download");
+    });
+  });
+});
+
+describe("6. what a download saves", () => {
+  /** A Visual API whose task is done with `urls` (served by the same hostile server from `files`). */
+  function visualOutputs(
+    urls: (base: string) => string[],
+    files: Record<string, () => Buffer | string>,
+    type = "image/png",
+  ) {
+    let base = "";
+    const served: string[] = [];
+    const rules: Parameters<typeof startHostileProxy>[1] = {
+      answer(req, res) {
+        const file = files[req.path];
+        if (file) {
+          served.push(req.path);
+          const body = file();
+          res.writeHead(200, { "content-type": type, "content-length": String(Buffer.byteLength(body)) });
+          res.end(body);
+          return true;
+        }
+        if (!req.path.includes("CVSync2AsyncGetResult")) return false;
+        return sendJson(res, {
+          code: 10000,
+          message: "Success",
+          request_id: "20261201000000BBBBBBBBBBBBBBBBBBBB",
+          data: { status: "done", image_urls: urls(base), binary_data_base64: null },
+        });
+      },
+    };
+    return { rules, served, setBase: (url: string) => (base = url) };
+  }
+
+  it("refuses HTML served as image/png and a PNG without IEND: typed errors, retried, nothing saved", {
+    timeout: 60_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const png = proceduralPng("cut");
+    for (const [body, expected] of [
+      ["<html><body>expired</body></html>", "was sent as image/png, but its bytes are not a PNG image"],
+      [png.subarray(0, png.length - 12), "is an incomplete PNG (no IEND chunk)"],
+    ] as const) {
+      const hostile = visualOutputs((base) => [`${base}/out/0.png`], { "/out/0.png": () => body });
+      await withProxy(hostile.rules, async (proxy) => {
+        hostile.setBase(proxy.url);
+        const out = join(dir, `out-${hostile.served.length}-${expected.length}`);
+        const run = await spawnCli(["generate", "a bad download", "-o", out], {
+          env: envFor(configDir, proxy.url),
+          cwd: dir,
+        });
+        expect(run.code).toBe(1);
+        expect(run.err).toContain(expected);
+        expect(hostile.served.length).toBe(4);
+        expect(existsSync(out) ? readdirSync(out).filter((f) => !f.startsWith(".")) : []).toEqual([]);
+      });
+    }
+  });
+
+  it("saves at most what the task can have made out of hundreds of URLs, and says it ignored the rest", {
+    timeout: 60_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const files: Record<string, () => Buffer> = {};
+    for (let i = 0; i < 300; i++) files[`/many/${i}.png`] = () => proceduralPng(`many-${i % 3}`);
+    const hostile = visualOutputs((base) => Object.keys(files).map((path) => `${base}${path}`), files);
+    await withProxy(hostile.rules, async (proxy) => {
+      hostile.setBase(proxy.url);
+      const out = join(dir, "out");
+      const run = await spawnCli(["--json", "generate", "too many", "-n", "2", "-o", out], {
+        env: envFor(configDir, proxy.url),
+        cwd: dir,
+      });
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.out) as { outputs: unknown[] }).outputs).toHaveLength(2);
+      expect(hostile.served).toHaveLength(2);
+      expect(run.err).toContain("the task answered 300 outputs; kept 2");
     });
   });
 });

@@ -168,6 +168,12 @@ export class TaskProgress {
       case "download":
         this.#download(event.index, event.bytes, event.total);
         break;
+      case "ignored":
+        this.#downloadCount = event.kept;
+        this.#output.warn(
+          `the task answered ${event.kept + event.ignored} outputs; kept ${event.kept} (what it can have made) and ignored the rest`,
+        );
+        break;
       case "done":
         this.polls = Math.max(this.polls, event.polls);
         break;

@@ -7,6 +7,7 @@
 import { ValidationError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
+import { capOutputs } from "../../tasks/output-cap.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
@@ -188,6 +189,11 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return EXIT.ok;
     }
 
+    const capped = capOutputs(status, ref);
+    if (capped.ignored > 0) {
+      progress.onEvent({ type: "ignored", ref, kept: capped.status.outputs.length, ignored: capped.ignored });
+      status = capped.status;
+    }
     let files: DownloadedFile[] = [];
     if (download) {
       progress.expectDownloads(status.outputs.length);
