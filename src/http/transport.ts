@@ -194,7 +194,13 @@ export class HttpTransport {
   /** A single streamed GET (downloads). No retries here: a download restarts from zero on its own terms. */
   async stream(
     url: string | URL,
-    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+    options: {
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Longest silence (no headers, or no body bytes) before the request is dropped. Default: timeoutMs. */
+      idleTimeoutMs?: number;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<StreamResponse> {
     const target = typeof url === "string" ? new URL(url) : url;
     throwIfAborted(options.signal);
@@ -215,8 +221,8 @@ export class HttpTransport {
         method: "GET",
         headers,
         signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),
+        bodyTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),
       });
       const body = res.body as unknown as Readable;
       body.once("close", dispose);

@@ -20,8 +20,10 @@ import { sniffMedia } from "./sniff.js";
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 export const DEFAULT_DOWNLOAD_RETRIES = 3;
-/** Per attempt, body included (also the longest silence between two chunks). */
+/** Per attempt, body included. */
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+/** The longest a download may send nothing (no headers, no body bytes) before the attempt is dropped and retried. */
+export const DEFAULT_DOWNLOAD_IDLE_MS = 30_000;
 
 export interface DownloadContext {
   prompt: string;
@@ -57,6 +59,8 @@ export interface DownloadOptions {
   retries?: number;
   /** Deadline per attempt. Default 10 minutes. */
   timeoutMs?: number;
+  /** Longest silence of a body before the attempt is dropped and retried. Default 30 s. */
+  idleTimeoutMs?: number;
   onProgress?: (event: DownloadProgress) => void;
   /** Injection points for tests: the backoff's sleep and jitter, and the clock for `{date}`. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -244,6 +248,7 @@ async function fetchUrl(
     response = await transport.stream(url, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_MS,
       headers: { accept: "image/*, video/*, */*;q=0.5" },
     });
   } catch (error) {

@@ -173,6 +173,21 @@ describe("downloadOutputs", () => {
     expect(await readdir(dir)).toEqual(["f1.bin"]);
   });
 
+  it("drops a body that goes silent for the idle period and retries it from zero", async () => {
+    let attempts = 0;
+    handler = (_req, res) => {
+      attempts++;
+      res.writeHead(200, { "content-type": "image/png", "content-length": IMAGE.length });
+      if (attempts === 1)
+        res.write(IMAGE.subarray(0, 10)); // then nothing, ever
+      else res.end(IMAGE);
+    };
+    const [file] = await downloadOutputs([{ url: url() }], options({ idleTimeoutMs: 100 }));
+    expect(attempts).toBe(2);
+    expect(file?.bytes).toBe(IMAGE.length);
+    expect((await readdir(dir)).filter((name) => name.endsWith(".part"))).toEqual([]);
+  });
+
   it("refuses a PNG without IEND and a JPEG without EOI as incomplete downloads, retried", async () => {
     const cut: Record<string, Buffer> = {
       "/p": IMAGE.subarray(0, IMAGE.length - 12),

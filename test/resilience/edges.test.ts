@@ -565,3 +565,54 @@ describe("6. what a download saves", () => {
     });
   });
 });
+
+describe("5. downloads inside the deadline", () => {
+  it("--timeout bounds a download that trickles one byte a second: exit 4 with the resume command", {
+    timeout: 30_000,
+  }, async () => {
+    const { dir, configDir } = caseDir();
+    const png = proceduralPng("slow");
+    const timers = new Set<NodeJS.Timeout>();
+    const rules: Parameters<typeof startHostileProxy>[1] = {
+      answer(req, res) {
+        if (req.path === "/slow.png") {
+          res.writeHead(200, { "content-type": "image/png", "content-length": String(png.length) });
+          let sent = 0;
+          const timer = setInterval(() => {
+            if (res.destroyed || sent >= png.length) {
+              clearInterval(timer);
+              return;
+            }
+            res.write(png.subarray(sent, ++sent));
+          }, 1000);
+          timers.add(timer);
+          return true;
+        }
+        if (!req.path.includes("CVSync2AsyncGetResult")) return false;
+        return sendJson(res, {
+          code: 10000,
+          message: "Success",
+          request_id: "20261201000000CCCCCCCCCCCCCCCCCCCC",
+          data: { status: "done", image_urls: [`${base}/slow.png`], binary_data_base64: null },
+        });
+      },
+    };
+    let base = "";
+    try {
+      await withProxy(rules, async (proxy) => {
+        base = proxy.url;
+        const started = Date.now();
+        const run = await spawnCli(["generate", "a slow download", "--timeout", "3s", "-o", dir], {
+          env: envFor(configDir, proxy.url),
+          cwd: dir,
+        });
+        expect(run.code).toBe(4);
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(run.err).toContain("did not finish within the timeout");
+        expect(run.err).toMatch(/jimeng result \d+ --wait --download/);
+      });
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+    }
+  });
+});

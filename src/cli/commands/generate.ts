@@ -5,6 +5,7 @@
  * the mapping of a task's end to an exit code with what to do next.
  */
 import { AbortError, JimengError, type ProviderName, TimeoutError, ValidationError } from "../../errors.js";
+import { formatBytes } from "../../media/bytes.js";
 import type { DownloadedFile } from "../../media/download.js";
 import { checkNameTemplate } from "../../media/naming.js";
 import type { GenerationRequest } from "../../providers/request.js";
@@ -92,6 +93,8 @@ export function errorMember(error: unknown, status?: TaskStatus): NonNullable<Ta
 
 // ------------------------------------------------------------------------------------------ progress
 
+const DOWNLOAD_LINE_EVERY_MS = 10_000;
+
 function secondsText(ms: number): string {
   return `${Math.max(0, Math.floor(ms / 1000))} s`;
 }
@@ -109,6 +112,7 @@ export class TaskProgress {
   #downloads = new Map<number, { bytes: number; total?: number }>();
   #downloadCount = 0;
   #lastDownloadText = "";
+  #lastDownloadLine = 0;
   /** Every poll of the wait, failed ones included. */
   polls = 0;
   last: TaskStatus | undefined;
@@ -209,9 +213,21 @@ export class TaskProgress {
       (d) => d.total !== undefined && d.bytes >= d.total,
     ).length;
     const count = Math.max(this.#downloadCount, this.#downloads.size);
-    const text = this.interactive
-      ? `downloading ${done}/${count}`
-      : `downloading ${count} file${count === 1 ? "" : "s"}`;
+    const received = [...this.#downloads.values()].reduce((sum, d) => sum + d.bytes, 0);
+    let text: string;
+    if (this.interactive) {
+      text = `downloading ${done}/${count} · ${formatBytes(received)}`;
+    } else {
+      // Plain lines: one when downloads start, then one every 10 s while a long download goes on.
+      text = `downloading ${count} file${count === 1 ? "" : "s"}`;
+      const now = Date.now();
+      if (text === this.#lastDownloadText && now - this.#lastDownloadLine >= DOWNLOAD_LINE_EVERY_MS) {
+        this.#lastDownloadLine = now;
+        this.#output.progress.info(`downloaded ${formatBytes(received)} so far (${done}/${count} done)`);
+        return;
+      }
+      if (text !== this.#lastDownloadText) this.#lastDownloadLine = now;
+    }
     if (text === this.#lastDownloadText) return;
     this.#lastDownloadText = text;
     this.#output.progress.phase(text);
@@ -395,7 +411,9 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
   }
   progress.fail(
     error instanceof TimeoutError
-      ? `still ${status} after the timeout`
+      ? status === "succeeded"
+        ? "the downloads did not finish before the timeout"
+        : `still ${status} after the timeout`
       : `task ${safeText(ref.taskId, 200)} ${status === "succeeded" ? "succeeded, but saving it failed" : status}`,
   );
   if (output.mode.json) output.json(document);
