@@ -97,6 +97,15 @@ describe("1. terminal and CI-log injection", () => {
       expect(human.err).toContain("resubmitting");
       expect(human.err).not.toContain("hint:");
 
+      // The same message in a batch: no line erased or faked in the plain progress lines and the summary.
+      const jobs = join(dir, "jobs.jsonl");
+      writeFileSync(jobs, `${JSON.stringify({ id: "a", prompt: "a cat [fail:50511]", count: 1 })}\n`);
+      const batch = await spawnCli(["batch", jobs, "-o", join(dir, "batch")], { env, cwd: dir });
+      expect(batch.code).toBe(1);
+      expect(batch.err).not.toMatch(RAW_CONTROL);
+      expect(batch.err.split("\n").filter((line) => /^(::error::|✔ \[1\/1\])/.test(line))).toEqual([]);
+      expect(batch.err).toContain("::error::pwned\\x07");
+
       const json = await spawnCli(["--json", "generate", "a cat [fail:50511]", "-o", dir], { env, cwd: dir });
       expect(json.code).toBe(1);
       const document = JSON.parse(json.out) as { error: { message: string } };
