@@ -619,6 +619,18 @@ describe("5. downloads inside the deadline", () => {
         expect(Date.now() - started).toBeLessThan(15_000);
         expect(run.err).toContain("did not finish within the timeout");
         expect(run.err).toMatch(/jimeng result \d+ --wait --download/);
+
+        // The printed follow-up, with a timeout of its own, is bounded the same way.
+        const taskId = /jimeng result (\d+) --wait --download/.exec(run.err)?.[1] ?? "";
+        const again = await spawnCli(
+          ["result", taskId, "--wait", "--download", "--timeout", "2s", "-o", dir],
+          {
+            env: envFor(configDir, proxy.url),
+            cwd: dir,
+          },
+        );
+        expect(again.code).toBe(4);
+        expect(again.err).toContain("did not finish within the timeout");
       });
     } finally {
       for (const timer of timers) clearInterval(timer);

@@ -4,7 +4,7 @@
  * every submission), so the id alone is enough; `--provider`, `--model` and `--kind` override them, or fill
  * them in for a task this machine did not submit.
  */
-import { ValidationError } from "../../errors.js";
+import { TimeoutError, ValidationError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
 import { capOutputs } from "../../tasks/output-cap.js";
@@ -99,6 +99,8 @@ function isEnded(status: TaskStatus["status"]): boolean {
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
   const { output } = context;
   const { options } = call;
+  // --timeout bounds the whole command, downloads included.
+  const startedAt = Date.now();
   const taskId = String(call.args[0] ?? "").trim();
   if (!/^\S+$/.test(taskId)) throw new ValidationError([{ path: "task-id", message: "must not be empty" }]);
   const name = checkName(options.name);
@@ -197,18 +199,33 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     let files: DownloadedFile[] = [];
     if (download) {
       progress.expectDownloads(status.outputs.length);
+      const deadline =
+        timeout !== undefined && Number.isFinite(timeout)
+          ? AbortSignal.timeout(Math.max(1, timeout - (Date.now() - startedAt)))
+          : undefined;
       try {
         const { downloadOutputs } = await import("../../media/download.js");
         files = await downloadOutputs(status.outputs, {
           dir,
           ...(name !== undefined ? { name } : {}),
           context: { prompt: entry?.prompt ?? "", model: ref.model, taskId },
-          signal: context.signal,
+          signal: deadline ? AbortSignal.any([context.signal, deadline]) : context.signal,
           onProgress: (event) => progress.onEvent({ type: "download", ref, ...event }),
         });
       } catch (error) {
         progress.last = status;
-        return reportFailure(context, ending, error);
+        const timedOut = deadline?.aborted === true && !context.signal.aborted;
+        return reportFailure(
+          context,
+          ending,
+          timedOut
+            ? new TimeoutError(`the downloads of task ${taskId} did not finish within the timeout`, {
+                taskId,
+                lastStatus: "succeeded",
+                cause: error,
+              })
+            : error,
+        );
       }
     }
     const outputs = outputEntries(status.outputs, files);
