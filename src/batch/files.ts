@@ -4,10 +4,8 @@
  * skipped). `.jsonl` and `.txt` are read line by line from a stream. Every problem in the file is collected
  * (as `file:line: field: message`) before the caller decides anything; nothing here sends a request.
  */
-import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import { issuesFromZod } from "../validation.js";
 import {
@@ -21,6 +19,7 @@ import {
   unknownFieldMessage,
 } from "./job.js";
 import { JsonSyntaxError, scanJson } from "./json-scan.js";
+import { firstInvalidLine, NOT_UTF8, utf8Lines } from "./utf8-lines.js";
 
 export type BatchFormat = "jsonl" | "json" | "txt";
 
@@ -144,11 +143,13 @@ export async function loadBatch(file: string, options: ValidateBatchOptions = {}
 }
 
 async function readLines(file: string, format: "jsonl" | "txt", collector: JobCollector): Promise<void> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const raw of lines) {
-    lineNumber++;
-    const text = (lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw).trim();
+  for await (const read of utf8Lines(file)) {
+    const lineNumber = read.line;
+    if ("invalid" in read) {
+      collector.issue(lineNumber, "", `line ${NOT_UTF8}`);
+      continue;
+    }
+    const text = read.text.trim();
     if (text === "") continue;
     if (format === "txt") {
       if (text.startsWith("#")) continue;
@@ -169,7 +170,13 @@ async function readLines(file: string, format: "jsonl" | "txt", collector: JobCo
 async function readJson(file: string, collector: JobCollector): Promise<void> {
   let scanned: ReturnType<typeof scanJson>;
   try {
-    scanned = scanJson(await readFile(file, "utf8"));
+    const bytes = await readFile(file);
+    const invalid = firstInvalidLine(bytes);
+    if (invalid !== undefined) {
+      collector.issue(invalid, "", `file ${NOT_UTF8}`);
+      return;
+    }
+    scanned = scanJson(bytes.toString("utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
     collector.issue(error.line, "", `invalid JSON: ${error.message} (column ${error.column})`);

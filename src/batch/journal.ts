@@ -5,11 +5,12 @@
  * `replay` folds the records into each job's latest state, which the resume planner and the report read.
  */
 import { createReadStream } from "node:fs";
-import { type FileHandle, mkdir, open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { ApiError, isJimengError, NetworkError } from "../errors.js";
+import { ensureFolder, openForAppend } from "../fs/safe-write.js";
 import type { TaskRef } from "../providers/types.js";
 import type { BatchJob } from "./job.js";
 
@@ -224,6 +225,8 @@ export interface JournalOptions {
   sync?: "data" | "none";
   /** ISO 8601 timestamps; injectable for tests. */
   now?: () => Date;
+  /** Applied to every line before it is written (the CLI removes its secrets here). */
+  redact?: (text: string) => string;
 }
 
 interface PendingWrite {
@@ -246,13 +249,17 @@ export class Journal {
     private readonly handle: FileHandle,
     private readonly sync: "data" | "none",
     private readonly now: () => Date,
+    private readonly redact: (text: string) => string,
   ) {}
 
-  /** Opens (creating) `<out>/.jimeng/journal.jsonl` for appending; ends a torn last line first. */
+  /**
+   * Opens (creating, 0600) `<out>/.jimeng/journal.jsonl` for appending; ends a torn last line first. Refuses
+   * a journal or journal folder that is a symlink (UnsafePathError).
+   */
   static async open(out: string, options: JournalOptions = {}): Promise<Journal> {
     const file = journalPath(out);
-    await mkdir(path.dirname(file), { recursive: true });
-    const handle = await open(file, "a+");
+    await ensureFolder(path.dirname(file), "journal folder");
+    const handle = await openForAppend(file, "journal");
     try {
       const { size } = await handle.stat();
       if (size > 0) {
@@ -264,14 +271,20 @@ export class Journal {
       await handle.close();
       throw error;
     }
-    return new Journal(file, handle, options.sync ?? "data", options.now ?? (() => new Date()));
+    return new Journal(
+      file,
+      handle,
+      options.sync ?? "data",
+      options.now ?? (() => new Date()),
+      options.redact ?? ((text) => text),
+    );
   }
 
   /** Appends one record; resolves when it is written (and synced, with `sync: "data"`). */
   append(record: JournalRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, resolve, reject });
+      this.pending.push({ line: this.redact(`${JSON.stringify(record)}\n`), resolve, reject });
       this.draining ??= this.drain();
     });
   }

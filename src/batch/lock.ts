@@ -6,10 +6,11 @@
  * The lock is removed when the run ends, and on process exit as a last resort.
  */
 import { unlinkSync } from "node:fs";
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { link, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { BATCH_LOCKED_CODE, JimengError } from "../errors.js";
+import { ensureFolder } from "../fs/safe-write.js";
 import { JOURNAL_DIR } from "./journal.js";
 
 export const LOCK_FILE = "lock";
@@ -89,7 +90,7 @@ async function isStale(file: string, owner: LockOwner | undefined): Promise<bool
 /** Takes the lock of `out` or throws BatchLockedError naming the process that holds it. */
 export async function lockOutput(out: string): Promise<OutputLock> {
   const file = lockPath(out);
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureFolder(path.dirname(file), "journal folder");
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const content = `${JSON.stringify(owner)}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {

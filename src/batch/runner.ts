@@ -9,7 +9,7 @@
  * reach the journal through `onSubmitted`), waits and downloads are; the run resolves with an `interrupted`
  * report and every job that was in flight stays `submitted` for `--resume`.
  */
-import { rename, stat, writeFile } from "node:fs/promises";
+import { rename, stat } from "node:fs/promises";
 import path from "node:path";
 import pLimit from "p-limit";
 import {
@@ -23,6 +23,7 @@ import {
   TimeoutError,
   ValidationError,
 } from "../errors.js";
+import { refuseSymlink, writeFileSafely } from "../fs/safe-write.js";
 import { retryDelay } from "../http/retry.js";
 import { sleep as realSleep } from "../http/sleep.js";
 import { HttpTransport, type RetryEvent } from "../http/transport.js";
@@ -31,6 +32,7 @@ import type { Provider, TaskRef, TaskState } from "../providers/types.js";
 import { Jimeng } from "../tasks/client.js";
 import { TaskFailedError } from "../tasks/errors.js";
 import type { TaskEvent } from "../tasks/events.js";
+import { capOutputs } from "../tasks/output-cap.js";
 import { checkRecordedFiles, describeProblems, type FileProblem } from "./files-on-disk.js";
 import { type BatchJob, toGenerationRequest } from "./job.js";
 import {
@@ -164,6 +166,11 @@ export interface RunBatchOptions {
   writeReport?: boolean;
   journal?: JournalOptions;
   /**
+   * Applied to every byte written to the journal and the report (the CLI removes its secrets here, in all
+   * their encoded forms, since a server may echo one in an error message).
+   */
+  redact?: (text: string) => string;
+  /**
    * Injection points for tests and benchmarks: backoff sleeps (abortable), jitter, the report's timestamps,
    * and the `qps` request cap's monotonic clock (ms).
    */
@@ -260,8 +267,14 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
   const emit = (event: BatchEvent) => onEvent?.(event);
   const startedAt = now();
 
-  // 1. The plan: from the journal with `resume`; a fresh run archives an earlier journal and submits everything.
+  // 0. Nothing is read or written through a symlink planted at the journal's or the report's name.
   const journalFile = journalPath(out);
+  const reportFile = path.join(out, REPORT_FILE);
+  await refuseSymlink(path.dirname(journalFile), "journal folder");
+  await refuseSymlink(journalFile, "journal");
+  if (options.writeReport !== false) await refuseSymlink(reportFile, "report");
+
+  // 1. The plan: from the journal with `resume`; a fresh run archives an earlier journal and submits everything.
   let archivedJournal: string | undefined;
   let skippedLines: number[] = [];
   let plan: ResumePlan;
@@ -290,7 +303,10 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
     name === options.provider.name ? options.provider : options.providers?.[name];
   if (options.resume) checkRecordedProviders(plan, providerNamed, options.checkEndpoints ?? true);
 
-  const journal = await Journal.open(out, options.journal);
+  const journal = await Journal.open(out, {
+    ...options.journal,
+    ...(options.redact ? { redact: options.redact } : {}),
+  });
   const transport = new HttpTransport();
   const clients = new Map<ProviderName, Jimeng>();
   const makeClient = options.jimeng ?? ((provider: Provider) => new Jimeng({ provider }));
@@ -449,7 +465,9 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
           onEvent: taskEvents(job),
         });
         phase = "download";
-        const saved: DownloadedFile[] = await downloadOutputs(result.status.outputs, {
+        // At most what the task can have made (its count, or the kind's maximum).
+        const { outputs } = capOutputs(result.status, ref).status;
+        const saved: DownloadedFile[] = await downloadOutputs(outputs, {
           dir: out,
           name: job.name ?? options.name ?? DEFAULT_BATCH_NAME,
           context: { prompt: job.prompt, model: ref.model, taskId: ref.taskId, id: job.id },
@@ -588,8 +606,8 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
   }
   const result: BatchRunResult = { report, plan, interrupted, journalFile };
   if (options.writeReport ?? true) {
-    const reportFile = path.join(out, REPORT_FILE);
-    await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    const text = `${JSON.stringify(report, null, 2)}\n`;
+    await writeFileSafely(reportFile, options.redact ? options.redact(text) : text, { what: "report" });
     result.reportFile = reportFile;
   }
   return result;

@@ -4,7 +4,7 @@
  * one plain line per transition on stderr, through the Output (so secrets are scrubbed). `--quiet`: nothing.
  */
 import type { BatchEvent } from "../batch/runner.js";
-import type { Output } from "./output.js";
+import { failureText, type Output } from "./output.js";
 
 export interface BatchProgress {
   onEvent(event: BatchEvent): void;
@@ -108,7 +108,7 @@ function uncertainLine(event: Extract<BatchEvent, { type: "plan" }>): string | u
 }
 
 function errorText(error: { code: string | number; message: string } | undefined): string {
-  return error ? `${error.message} [${error.code}]` : "unknown error";
+  return error ? failureText(error) : "unknown error";
 }
 
 class LineProgress implements BatchProgress {

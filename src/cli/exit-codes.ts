@@ -1,6 +1,7 @@
 /**
  * The CLI's exit codes (contract: 0 ok, 1 generation failed, 2 usage/validation, 3 auth/config, 4 timeout,
- * 5 output folder in use by another batch, 130 interrupted) and the one function that maps an error to its code.
+ * 5 output folder in use by another batch, 130 interrupted, 143 terminated) and the one function that maps an error
+ * to its code.
  */
 import {
   AbortError,
@@ -20,6 +21,8 @@ export const EXIT = {
   timeout: 4,
   locked: 5,
   interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), the convention for a terminated process. */
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -10,6 +10,7 @@ import type { CommandModule, CommandSpec, GlobalOptions } from "./command-types.
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { type CliIO, processIO } from "./io.js";
 import { Output, Scrubber } from "./output.js";
+import { neutralise } from "./terminal-text.js";
 
 export { EXIT };
 
@@ -30,10 +31,12 @@ Run \`jimeng <command> --help\` for a command's options and examples.`;
 interface RunState {
   output?: Output;
   code: number;
+  /** The signal that interrupted the command, if one did. */
+  signal?: NodeJS.Signals;
 }
 
 /** Listens for Ctrl-C / SIGTERM while an interruptible command runs; a second Ctrl-C exits at once. */
-function interruption(io: CliIO, wanted: boolean): { signal: AbortSignal; dispose(): void } {
+function interruption(io: CliIO, wanted: boolean, state: RunState): { signal: AbortSignal; dispose(): void } {
   if (io.signal) return { signal: io.signal, dispose() {} };
   const controller = new AbortController();
   if (!wanted) return { signal: controller.signal, dispose() {} };
@@ -43,6 +46,7 @@ function interruption(io: CliIO, wanted: boolean): { signal: AbortSignal; dispos
       process.kill(process.pid, name);
       return;
     }
+    state.signal = name;
     controller.abort();
   };
   const dispose = () => {
@@ -120,7 +124,7 @@ function addCommand(
     const output = new Output(io, globals, { scrubber });
     state.output = output;
     const module: CommandModule = await load();
-    const interrupt = interruption(io, spec.interruptible === true);
+    const interrupt = interruption(io, spec.interruptible === true, state);
     try {
       state.code = await module.run(
         { io, env: io.env, globals, output, signal: interrupt.signal },
@@ -155,8 +159,8 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
     .option("--emulator", "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)")
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => io.stdout.write(scrubber.scrub(text)),
-      writeErr: (text) => io.stderr.write(scrubber.scrub(text)),
+      writeOut: (text) => io.stdout.write(neutralise(scrubber.scrub(text))),
+      writeErr: (text) => io.stderr.write(neutralise(scrubber.scrub(text))),
     })
     // A command's --help lists the global options too (--json, --emulator…), under their own heading.
     .configureHelp({ showGlobalOptions: true })
@@ -184,7 +188,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return state.code;
+    return exitCodeAfter(state, state.code);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.version" || error.code === "commander.helpDisplayed") return EXIT.ok;
@@ -195,6 +199,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     }
     const output = state.output ?? new Output(io, sniffGlobals(argv), { scrubber });
     output.error(error);
-    return exitCodeFor(error);
+    return exitCodeAfter(state, exitCodeFor(error));
   }
+}
+
+/** An interruption by SIGTERM exits 143, as a terminated process does; Ctrl-C (SIGINT) stays 130. */
+function exitCodeAfter(state: RunState, code: number): number {
+  return code === EXIT.interrupted && state.signal === "SIGTERM" ? EXIT.terminated : code;
 }

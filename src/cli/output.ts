@@ -1,12 +1,14 @@
 /**
  * Everything the CLI prints goes through here. One place decides the mode (`--json` documents on stdout,
  * spinners on a TTY, plain lines otherwise, colours when allowed), and every byte passes a scrubber that
- * removes known secrets before it reaches a stream.
+ * removes known secrets (in any of their encoded forms) before it reaches a stream; text for a person also
+ * has every control character but our own colour codes made visible.
  */
 import type { Ora } from "ora";
 import { type ErrorJSON, JimengError, ValidationError } from "../errors.js";
-import { redactSecrets } from "../http/redact.js";
+import { redactSecrets, secretForms } from "../http/redact.js";
 import type { CliIO, CliStream } from "./io.js";
+import { neutralise, safeText } from "./terminal-text.js";
 
 export interface OutputOptions {
   json?: boolean;
@@ -59,35 +61,41 @@ export function decideOutputMode(options: OutputOptions, io: CliIO): OutputMode 
   };
 }
 
-/** Remembers secrets and removes them from text. The last line of defence, not the first. */
+/**
+ * Remembers secrets and removes them from text: each as written, percent-encoded and base64-encoded. The last
+ * line of defence, not the first; the same step runs over the streams and the files the CLI writes.
+ */
 export class Scrubber {
   readonly #secrets = new Set<string>();
+  #sorted: string[] | undefined;
 
   /**
    * Registers secrets. A comma-separated list (several session ids) registers each item too, and a
    * `proxyURL@sessionid` token also its bare id.
    */
   add(...secrets: readonly (string | undefined)[]): void {
+    const add = (secret: string) => {
+      for (const form of secretForms(secret)) this.#secrets.add(form);
+    };
     for (const secret of secrets) {
       if (!secret) continue;
-      this.#secrets.add(secret);
+      add(secret);
       for (const item of secret.split(",")) {
         const part = item.trim();
         if (part === "") continue;
-        this.#secrets.add(part);
+        add(part);
         const at = part.lastIndexOf("@");
-        if (at >= 0) this.#secrets.add(part.slice(at + 1));
+        if (at >= 0) add(part.slice(at + 1));
       }
     }
+    this.#sorted = undefined;
   }
 
   scrub(text: string): string {
     if (this.#secrets.size === 0) return text;
     // Longest first, so that a secret containing another is removed whole.
-    return redactSecrets(
-      text,
-      [...this.#secrets].sort((a, b) => b.length - a.length),
-    );
+    this.#sorted ??= [...this.#secrets].sort((a, b) => b.length - a.length);
+    return redactSecrets(text, this.#sorted);
   }
 }
 
@@ -326,7 +334,13 @@ export class Output {
       : new LineProgress(this);
   }
 
+  /** For a terminal or a log: secrets removed, control characters made visible. */
   scrub(text: string): string {
+    return neutralise(this.secrets.scrub(text));
+  }
+
+  /** For files and `--json` documents: secrets removed, everything else exact. */
+  redact(text: string): string {
     return this.secrets.scrub(text);
   }
 
@@ -362,7 +376,9 @@ export class Output {
   json(document: unknown): void {
     if (this.#documentWritten) throw new Error("jimeng: the --json document was already written");
     this.#documentWritten = true;
-    this.stdout(`${JSON.stringify(document, null, this.io.stdout.isTTY ? 2 : undefined)}\n`);
+    this.io.stdout.write(
+      this.redact(`${JSON.stringify(document, null, this.io.stdout.isTTY ? 2 : undefined)}\n`),
+    );
   }
 
   /** The command's result: `document` with `--json`, else the human text. */
@@ -397,37 +413,61 @@ export class Output {
   }
 }
 
-/** The human text of an error, ending with a newline. */
+/** The human text of an error, ending with a newline. Text from outside is kept to one safe line each. */
 export function formatError(error: unknown, style: Style, verbose = false): string {
   const lines: string[] = [];
-  if (error instanceof ValidationError && error.issues.length > 1) {
-    lines.push(`${style.red("error:")} ${error.summary ?? "invalid input"}`);
+  if (error instanceof ValidationError && (error.issues.length > 1 || error.summary !== undefined)) {
+    lines.push(`${style.red("error:")} ${safeText(error.summary ?? "invalid input")}`);
     for (const issue of error.issues) {
-      lines.push(`  ${issue.path ? `${style.bold(issue.path)}: ` : ""}${issue.message}`);
+      lines.push(`  ${issue.path ? `${style.bold(safeText(issue.path))}: ` : ""}${safeText(issue.message)}`);
     }
   } else {
-    const message = error instanceof Error ? error.message : String(error);
-    lines.push(`${style.red("error:")} ${message}`);
+    lines.push(`${style.red("error:")} ${safeText(messageOf(error), 2000)}`);
   }
   if (error instanceof JimengError) {
     const json = error.toJSON();
     const facts: string[] = [];
     if (json.provider) facts.push(`provider ${json.provider}`);
     if (json.httpStatus !== undefined) facts.push(`HTTP ${json.httpStatus}`);
-    if (!(error instanceof ValidationError)) facts.push(`code ${json.code}`);
-    if (json.requestId) facts.push(`request id ${json.requestId}`);
-    if (json.taskId) facts.push(`task ${json.taskId}`);
-    if (json.lastStatus) facts.push(`last status ${json.lastStatus}`);
+    if (!(error instanceof ValidationError) && !mentionsCode(json.message, json.code))
+      facts.push(`code ${safeText(String(json.code), 100)}`);
+    if (json.requestId) facts.push(`request id ${safeText(json.requestId, 200)}`);
+    if (json.taskId) facts.push(`task ${safeText(json.taskId, 200)}`);
+    if (json.lastStatus) facts.push(`last status ${safeText(json.lastStatus, 100)}`);
     if (facts.length > 0) lines.push(style.dim(`  ${facts.join(" · ")}`));
-    if (error.hint) lines.push(`  ${style.cyan("hint:")} ${error.hint}`);
+    if (error.hint) lines.push(`  ${style.cyan("hint:")} ${safeText(error.hint, 2000)}`);
   }
   if (verbose && error instanceof Error) {
     let cause: unknown = error.cause;
     while (cause !== undefined) {
-      lines.push(style.dim(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`));
+      lines.push(style.dim(`  caused by: ${safeText(messageOf(cause), 2000)}`));
       cause = cause instanceof Error ? cause.cause : undefined;
     }
-    if (error.stack && !(error instanceof JimengError)) lines.push(style.dim(error.stack));
+    // A stack trace helps only for a bug of ours, never for a known failure of the system (a file in the way).
+    if (error.stack && !(error instanceof JimengError) && !isSystemError(error))
+      lines.push(style.dim(error.stack));
   }
   return `${lines.join("\n")}\n`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when the message already names the code (`error 50511 …`, `… [50511]`), so it is not repeated. */
+function mentionsCode(message: string, code: string | number): boolean {
+  const text = String(code).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(^|[^\\w-])${text}($|[^\\w-])`).test(message);
+}
+
+/** A failure from outside as one safe line: its message, then its code unless the message shows it already. */
+export function failureText(failure: { code: string | number; message: string }): string {
+  const code = mentionsCode(failure.message, failure.code) ? "" : ` [${safeText(String(failure.code), 100)}]`;
+  return `${safeText(failure.message, 2000)}${code}`;
+}
+
+/** An error from the operating system (ENOTDIR, EACCES, …): its message says it all. */
+function isSystemError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) && "syscall" in error;
 }

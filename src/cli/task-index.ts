@@ -6,9 +6,10 @@
  * Append-only; the last line for an id wins; unreadable lines are skipped. It never holds a secret: provider,
  * model, kind, submittedAt, the session's account *hash*, and the start of the prompt (for `{slug}` names).
  */
-import { appendFile, chmod, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProviderName } from "../errors.js";
+import { openForAppend } from "../fs/safe-write.js";
 import type { TaskKind, TaskRef } from "../providers/types.js";
 import { configFilePath } from "./config.js";
 
@@ -133,15 +134,27 @@ export interface TaskIndex {
   find(taskId: string, provider?: ProviderName): Promise<TaskIndexEntry | undefined>;
 }
 
-/** The index of this environment (`JIMENG_CONFIG_DIR`, else the config store's folder); see EMULATOR_FOLDER. */
-export function openTaskIndex(env: NodeJS.ProcessEnv, emulator = false): TaskIndex {
+/**
+ * The index of this environment (`JIMENG_CONFIG_DIR`, else the config store's folder; see EMULATOR_FOLDER).
+ * Lines are appended 0600, never through a symlink at the file's name, after `redact` (the CLI's secret
+ * scrubber).
+ */
+export function openTaskIndex(
+  env: NodeJS.ProcessEnv,
+  emulator = false,
+  redact: (text: string) => string = (t) => t,
+): TaskIndex {
   const path = taskIndexPath(env, emulator);
   return {
     path,
     async record(entry) {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      await appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
-      if (process.platform !== "win32") await chmod(path, 0o600);
+      const handle = await openForAppend(path, "task list");
+      try {
+        await handle.appendFile(redact(`${JSON.stringify(entry)}\n`));
+      } finally {
+        await handle.close();
+      }
     },
     async find(taskId, provider) {
       let text: string;

@@ -9,6 +9,8 @@ import {
   RateLimitError,
   TimeoutError,
 } from "../errors.js";
+import { formatBytes } from "../media/bytes.js";
+import { parseServerJson } from "./json-text.js";
 import { redactHeaders } from "./redact.js";
 import {
   DEFAULT_MAX_RETRIES,
@@ -83,6 +85,11 @@ export interface TransportOptions {
   /** Default deadline per call, retries included. */
   timeoutMs?: number;
   maxRetries?: number;
+  /**
+   * Largest API answer read, in bytes (default 8 MB): a bigger (or endless) body is cut off and the call
+   * fails with code RESPONSE_TOO_LARGE, like any answer that makes no sense. Downloads have their own cap.
+   */
+  maxResponseBytes?: number;
   userAgent?: string;
   onDebug?: (event: DebugEvent) => void;
   onRetry?: (event: RetryEvent) => void;
@@ -98,6 +105,7 @@ export interface TransportOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface TransportGate {
   acquire(signal?: AbortSignal): Promise<() => void>;
@@ -186,7 +194,13 @@ export class HttpTransport {
   /** A single streamed GET (downloads). No retries here: a download restarts from zero on its own terms. */
   async stream(
     url: string | URL,
-    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+    options: {
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      /** Longest silence (no headers, or no body bytes) before the request is dropped. Default: timeoutMs. */
+      idleTimeoutMs?: number;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<StreamResponse> {
     const target = typeof url === "string" ? new URL(url) : url;
     throwIfAborted(options.signal);
@@ -207,8 +221,8 @@ export class HttpTransport {
         method: "GET",
         headers,
         signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),
+        bodyTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),
       });
       const body = res.body as unknown as Readable;
       body.once("close", dispose);
@@ -269,7 +283,11 @@ export class HttpTransport {
         headersTimeout: remainingMs,
         bodyTimeout: remainingMs,
       });
-      const text = await res.body.text();
+      const text = await readCapped(
+        res.body as AsyncIterable<Uint8Array> & { destroy(): void },
+        this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        outgoing.url,
+      );
       this.debug({
         type: "response",
         attempt,
@@ -282,7 +300,7 @@ export class HttpTransport {
         status: res.statusCode,
         headers: res.headers,
         text,
-        json: parseJson(text),
+        json: parseServerJson(text),
         header: headerLookup(res.headers),
       };
     } catch (caught) {
@@ -303,21 +321,36 @@ export class HttpTransport {
   }
 }
 
+/** The body as text, reading no more than `maxBytes` of it. */
+async function readCapped(
+  body: AsyncIterable<Uint8Array> & { destroy(): void },
+  maxBytes: number,
+  url: URL,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) {
+      body.destroy();
+      throw new JimengError(
+        `the answer from ${url.host} is larger than ${formatBytes(maxBytes)}, the limit for an API answer; it was not read`,
+        {
+          code: "RESPONSE_TOO_LARGE",
+          hint: "the server sent something that is not a normal answer; if it is legitimate, raise maxResponseBytes",
+        },
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 function encodeBody<T>(spec: RequestSpec<T>): Uint8Array {
   if (spec.form !== undefined) return new Uint8Array();
   if (spec.json !== undefined) return Buffer.from(JSON.stringify(spec.json), "utf8");
   if (typeof spec.body === "string") return Buffer.from(spec.body, "utf8");
   return spec.body ?? new Uint8Array();
-}
-
-function parseJson(text: string): unknown {
-  const trimmed = text.trimStart();
-  if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

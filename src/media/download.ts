@@ -21,8 +21,10 @@ import { sniffMedia } from "./sniff.js";
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 export const DEFAULT_DOWNLOAD_RETRIES = 3;
-/** Per attempt, body included (also the longest silence between two chunks). */
+/** Per attempt, body included. */
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
+/** The longest a download may send nothing (no headers, no body bytes) before the attempt is dropped and retried. */
+export const DEFAULT_DOWNLOAD_IDLE_MS = 30_000;
 
 export interface DownloadContext {
   prompt: string;
@@ -58,6 +60,8 @@ export interface DownloadOptions {
   retries?: number;
   /** Deadline per attempt. Default 10 minutes. */
   timeoutMs?: number;
+  /** Longest silence of a body before the attempt is dropped and retried. Default 30 s. */
+  idleTimeoutMs?: number;
   onProgress?: (event: DownloadProgress) => void;
   /** Injection points for tests: the backoff's sleep and jitter, and the clock for `{date}`. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -78,14 +82,6 @@ export interface DownloadedFile {
   url?: string;
 }
 
-const EXTENSION_BY_TYPE: Record<string, string> = {
-  "image/png": "png",
-  "image/jpeg": "jpg",
-  "image/jpg": "jpg",
-  "image/webp": "webp",
-  "image/gif": "gif",
-  "video/mp4": "mp4",
-};
 const BASE64_STEP = 1 << 20;
 const WRITE_BATCH = 1 << 20;
 const MAX_SUFFIX = 10_000;
@@ -103,6 +99,8 @@ interface Written {
   bytes: number;
   sha256: string;
   head: Uint8Array;
+  /** The last bytes, for the formats whose end says whether the file is complete. */
+  tail: Uint8Array;
   declaredType?: string;
 }
 
@@ -213,6 +211,7 @@ async function downloadOne(
         output.url !== undefined
           ? await fetchUrl(output.url, temp, index, transport, options)
           : await decodeBase64(output.base64 ?? "", temp, index, options);
+      checkFormat(written, index, output.contentType);
       const placed = await options.serialise(() => place(written, base, dir, output.contentType));
       return {
         index,
@@ -246,6 +245,7 @@ async function fetchUrl(
     response = await transport.stream(url, {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_MS,
       headers: { accept: "image/*, video/*, */*;q=0.5" },
     });
   } catch (error) {
@@ -335,6 +335,7 @@ async function write(
   const hash = createHash("sha256");
   let bytes = 0;
   let head = new Uint8Array(0);
+  let tail: Uint8Array = new Uint8Array(0);
   let handle: FileHandle;
   try {
     handle = await open(temp, "wx");
@@ -369,6 +370,7 @@ async function write(
         bytes += chunk.byteLength;
         if (bytes > maxBytes) throw tooLarge(index, bytes, maxBytes, true);
         if (head.byteLength < 32) head = Buffer.concat([head, chunk.subarray(0, 32 - head.byteLength)]);
+        tail = keepTail(tail, chunk);
         hash.update(chunk);
         batch.push(chunk);
         batchBytes += chunk.byteLength;
@@ -391,7 +393,15 @@ async function write(
     await writing;
     await handle.close();
   }
-  return { temp, bytes, sha256: hash.digest("hex"), head };
+  return { temp, bytes, sha256: hash.digest("hex"), head, tail };
+}
+
+const TAIL_BYTES = 64;
+
+function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (chunk.byteLength >= TAIL_BYTES) return chunk.slice(chunk.byteLength - TAIL_BYTES);
+  const joined = Buffer.concat([tail, chunk]);
+  return joined.subarray(Math.max(0, joined.byteLength - TAIL_BYTES));
 }
 
 /** Renames `written.temp` to `<base>.<ext>`, or `<base>-N.<ext>` when a different file holds that name. */
@@ -426,15 +436,70 @@ async function place(
   throw new JimengError(`too many files named ${base}.${extension} in ${dir}`, { code: "FILE_WRITE_FAILED" });
 }
 
+/**
+ * A saved output is the format its type and extension claim, and complete where the format says so cheaply
+ * (a PNG ends with IEND, a JPEG with EOI, a WebP is as long as its RIFF header says). Otherwise the download
+ * failed (typed, retried from zero).
+ */
+function checkFormat(written: Written, index: number, outputType: string | undefined): void {
+  const { extension } = mediaType(written, outputType, index);
+  const incomplete = incompleteFormat(written, extension);
+  if (incomplete) {
+    throw new RetryableFailure(
+      new JimengError(`output ${index + 1} is an incomplete ${incomplete}`, {
+        code: "DOWNLOAD_INCOMPLETE",
+        hint: "the server sent a cut-off file; downloads are retried from zero",
+      }),
+    );
+  }
+}
+
+/** An empty IEND chunk (its CRC, the last 4 bytes, left unchecked). */
+const PNG_END = Buffer.from("0000000049454e44", "hex");
+
+/** What is missing at the end of a file of this format, or undefined when it looks complete. */
+function incompleteFormat(written: Written, extension: string): string | undefined {
+  const tail = Buffer.from(written.tail);
+  switch (extension) {
+    case "png":
+      return tail.length >= 12 && tail.subarray(tail.length - 12, tail.length - 4).equals(PNG_END)
+        ? undefined
+        : "PNG (no IEND chunk)";
+    case "jpg":
+      // FF D9 cannot occur inside entropy-coded data (FF is stuffed with 00 there); trailing padding is allowed.
+      return tail.includes(Buffer.from([0xff, 0xd9])) ? undefined : "JPEG (no end-of-image marker)";
+    case "webp": {
+      const head = Buffer.from(written.head);
+      if (head.length < 8) return "WebP (no RIFF header)";
+      return head.readUInt32LE(4) + 8 <= written.bytes
+        ? undefined
+        : "WebP (shorter than its RIFF header says)";
+    }
+    default:
+      return undefined;
+  }
+}
+
 function mediaType(
   written: Written,
   outputType: string | undefined,
+  index = 0,
 ): { extension: string; contentType: string } {
   const sniffed = sniffMedia(written.head);
   if (sniffed) return sniffed;
   const declared = (written.declaredType ?? outputType)?.split(";")[0]?.trim().toLowerCase();
-  const known = declared !== undefined ? EXTENSION_BY_TYPE[declared] : undefined;
-  if (declared !== undefined && known !== undefined) return { extension: known, contentType: declared };
+  // A body that claims to be an image or a video must start like one: HTML served as image/png is not saved.
+  if (declared !== undefined && /^(image|video)\//.test(declared)) {
+    throw new RetryableFailure(
+      new JimengError(
+        `output ${index + 1} was sent as ${declared}, but its bytes are not ${declared === "video/mp4" ? "an MP4 video" : `a ${declared.slice(6).toUpperCase()} image`}`,
+        {
+          code: "INVALID_OUTPUT",
+          hint: "the output URL may have expired or be an error page; fetch the task's status again",
+        },
+      ),
+    );
+  }
   if (declared !== undefined && /^(text\/|application\/(json|xml|problem))/.test(declared)) {
     throw new JimengError(`the server sent ${declared} instead of an image or video`, {
       code: "INVALID_OUTPUT",

@@ -2,7 +2,7 @@
  * `Jimeng`: the SDK's small client over one provider. `submit` checks everything it can before a request is
  * sent (it costs money), `waitFor` polls with backoff, `generate` is submit + wait + optional download.
  */
-import { AbortError, ValidationError } from "../errors.js";
+import { AbortError, TimeoutError, ValidationError } from "../errors.js";
 import {
   type DownloadedFile,
   type DownloadOptions as MediaDownloadOptions,
@@ -14,6 +14,7 @@ import type { ModelCapability, Provider, ProviderRequest, TaskRef, TaskStatus } 
 import { parseOrThrow } from "../validation.js";
 import { checkAgainstModel } from "./check.js";
 import type { OnTaskEvent } from "./events.js";
+import { capOutputs } from "./output-cap.js";
 import {
   type Clock,
   type Sleep,
@@ -68,7 +69,7 @@ export interface DownloadOptions extends Omit<MediaDownloadOptions, "context" | 
 }
 
 export interface GenerateOptions extends JimengSubmitOptions {
-  /** Deadline for waiting, in ms (Infinity: none). Downloads are not counted. */
+  /** Deadline for waiting and downloading, in ms (Infinity: none). Downloads past it fail with TimeoutError. */
   timeout?: number;
   /** Save the outputs; `false` or absent: return their URLs only. */
   download?: DownloadOptions | false;
@@ -131,9 +132,11 @@ export class Jimeng {
   /** submit + waitFor + (with `download`) save the outputs. */
   async generate(request: GenerationRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
     const { signal, onEvent } = options;
+    // The whole call, downloads included, counts against `timeout` (measured in real time: it bounds a wait).
+    const startedAt = Date.now();
     const prepared = await this.prepare(request, signal);
     const ref = await this.send(prepared, options);
-    const result = await waitForTask(
+    const waited = await waitForTask(
       this.provider,
       ref,
       {
@@ -144,9 +147,20 @@ export class Jimeng {
       },
       this.context(prepared.model),
     );
+    const capped = capOutputs(waited.status, ref);
+    const result = { ...waited, status: capped.status };
+    if (capped.ignored > 0) {
+      onEvent?.({ type: "ignored", ref, kept: capped.status.outputs.length, ignored: capped.ignored });
+    }
     let files: DownloadedFile[] | undefined;
     if (options.download) {
       const { id, ...rest } = options.download;
+      const remaining =
+        options.timeout !== undefined && Number.isFinite(options.timeout)
+          ? Math.max(1, options.timeout - (Date.now() - startedAt))
+          : undefined;
+      const deadline = remaining !== undefined ? AbortSignal.timeout(remaining) : undefined;
+      const downloadSignal = signal && deadline ? AbortSignal.any([signal, deadline]) : (deadline ?? signal);
       try {
         files = await this.downloadOutputs(result.status.outputs, {
           // `{date}` in file names follows this client's clock.
@@ -158,10 +172,17 @@ export class Jimeng {
             taskId: ref.taskId,
             ...(id !== undefined ? { id } : {}),
           },
-          ...(signal ? { signal } : {}),
+          ...(downloadSignal ? { signal: downloadSignal } : {}),
           onProgress: (progress) => onEvent?.({ type: "download", ref, ...progress }),
         });
       } catch (error) {
+        if (deadline?.aborted && !signal?.aborted) {
+          throw new TimeoutError(`the downloads of task ${ref.taskId} did not finish within the timeout`, {
+            taskId: ref.taskId,
+            lastStatus: "succeeded",
+            cause: error,
+          });
+        }
         if (signal?.aborted) {
           throw new AbortError(`stopped downloading the outputs of task ${ref.taskId}`, {
             taskId: ref.taskId,

@@ -25,14 +25,18 @@ export class TaskFailedError extends ApiError {
     const { ref, error } = status;
     const verb = status.status === "failed" ? "failed" : `was ${status.status}`;
     const requestId = error.requestId ?? status.requestId;
-    super(`task ${ref.taskId} (${ref.model}) ${verb}: ${error.message} [${error.code}]`, {
+    // The code is added unless the message names it already; the generic hint only when the provider's own
+    // explanation ("… — resubmit", "(fail_code 2038): rephrase …") does not already say what to do.
+    const code = error.message.includes(String(error.code)) ? "" : ` [${error.code}]`;
+    const advised = / — |\): /.test(error.message);
+    super(`task ${ref.taskId} (${ref.model}) ${verb}: ${error.message}${code}`, {
       provider: ref.provider,
       // The status answer itself arrived as a successful HTTP response; the failure is the task's.
       httpStatus: 200,
       code: error.code,
       ...(requestId !== undefined ? { requestId } : {}),
       retryable: false,
-      hint: HINTS[status.status],
+      ...(advised ? {} : { hint: HINTS[status.status] }),
     });
     this.taskId = ref.taskId;
     this.state = status.status;

@@ -15,6 +15,8 @@ export type TaskEvent =
    * after `delayMs`. `attempt` counts consecutive failures.
    */
   | { type: "retry"; ref: TaskRef; attempt: number; delayMs: number; error: JimengError }
+  /** The task answered more outputs than it can have produced (`count`, or the kind's maximum): `ignored` were dropped. */
+  | { type: "ignored"; ref: TaskRef; kept: number; ignored: number }
   /** Download progress of output `index`: `bytes` written so far, of `total` when the server said. */
   | { type: "download"; ref: TaskRef; index: number; bytes: number; total?: number }
   /** The call is about to resolve successfully (after downloads, when there were any). */

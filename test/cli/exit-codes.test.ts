@@ -37,6 +37,15 @@ describe("exitCodeFor", () => {
   });
 
   it("uses the contract's numbers", () => {
-    expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, auth: 3, timeout: 4, locked: 5, interrupted: 130 });
+    expect(EXIT).toEqual({
+      ok: 0,
+      failed: 1,
+      usage: 2,
+      auth: 3,
+      timeout: 4,
+      locked: 5,
+      interrupted: 130,
+      terminated: 143,
+    });
   });
 });

@@ -230,7 +230,9 @@ describe.concurrent("jimeng generation commands (built bin, emulator over loopba
     expect(document.status).toBe("failed");
     expect(document.error).toMatchObject({ code: 50411 });
     expect(document.error?.requestId).toBeTruthy();
-    expect(run.stderr).toContain("code 50411");
+    // The code is on the error line once (the message names it; no "[50411]" or "code 50411" repeat).
+    expect(run.stderr).toContain("error 50411");
+    expect(run.stderr.match(/50411/g)).toHaveLength(1);
   });
 
   it("a flag the model does not accept exits 2 naming the flag and the model, and sends nothing", async () => {

@@ -157,16 +157,60 @@ describe("downloadOutputs", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it("keeps unrecognised bytes of a media type it knows, and others as .bin", async () => {
+  it("refuses bytes that are not the media type they claim (retried, then a typed error); others are .bin", async () => {
+    let attempts = 0;
     handler = (req, res) => {
+      if (req.url === "/v") attempts++;
       res.writeHead(200, { "content-type": req.url === "/v" ? "video/mp4" : "application/octet-stream" });
-      res.end("0123456789abcdef");
+      res.end(req.url === "/v" ? "<html>expired</html>" : "0123456789abcdef");
     };
-    const files = await downloadOutputs(
-      [{ url: url("/v") }, { url: url("/b") }],
-      options({ name: "f{index}" }),
-    );
-    expect(files.map((f) => f.file)).toEqual([join(dir, "f1.mp4"), join(dir, "f2.bin")]);
+    const error = await rejectionOf(downloadOutputs([{ url: url("/v") }], options({ name: "f{index}" })));
+    expect(error.code).toBe("INVALID_OUTPUT");
+    expect(error.message).toContain("sent as video/mp4, but its bytes are not an MP4 video");
+    expect(attempts).toBe(4);
+    const files = await downloadOutputs([{ url: url("/b") }], options({ name: "f{index}" }));
+    expect(files.map((f) => f.file)).toEqual([join(dir, "f1.bin")]);
+    expect(await readdir(dir)).toEqual(["f1.bin"]);
+  });
+
+  it("drops a body that goes silent for the idle period and retries it from zero", async () => {
+    let attempts = 0;
+    handler = (_req, res) => {
+      attempts++;
+      res.writeHead(200, { "content-type": "image/png", "content-length": IMAGE.length });
+      if (attempts === 1)
+        res.write(IMAGE.subarray(0, 10)); // then nothing, ever
+      else res.end(IMAGE);
+    };
+    const [file] = await downloadOutputs([{ url: url() }], options({ idleTimeoutMs: 100 }));
+    expect(attempts).toBe(2);
+    expect(file?.bytes).toBe(IMAGE.length);
+    expect((await readdir(dir)).filter((name) => name.endsWith(".part"))).toEqual([]);
+  });
+
+  it("refuses a PNG without IEND and a JPEG without EOI as incomplete downloads, retried", async () => {
+    const cut: Record<string, Buffer> = {
+      "/p": IMAGE.subarray(0, IMAGE.length - 12),
+      "/j": jpeg(4, 4).subarray(0, jpeg(4, 4).length - 2),
+    };
+    let attempts = 0;
+    handler = (req, res) => {
+      attempts++;
+      const body = cut[req.url ?? ""] ?? IMAGE;
+      res.writeHead(200, { "content-type": "image/png", "content-length": body.length });
+      res.end(body);
+    };
+    for (const [path, what] of [
+      ["/p", "PNG (no IEND chunk)"],
+      ["/j", "JPEG (no end-of-image marker)"],
+    ] as const) {
+      attempts = 0;
+      const error = await rejectionOf(downloadOutputs([{ url: url(path) }], options()));
+      expect(error.code).toBe("DOWNLOAD_INCOMPLETE");
+      expect(error.message).toContain(`incomplete ${what}`);
+      expect(attempts).toBe(4);
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it("keeps hostile names inside the target folder", async () => {
@@ -215,7 +259,16 @@ describe("downloadOutputs", () => {
   });
 
   it("decodes base64 outputs, with a data: prefix or wrapped lines, in slices", async () => {
-    const big = Buffer.concat([IMAGE, randomBytes(1_600_000)]);
+    // A PNG made big by an ancillary chunk of random bytes before its IEND.
+    const filler = randomBytes(1_600_000);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(filler.length);
+    const chunk = Buffer.concat([length, Buffer.from("zzZz"), filler, Buffer.alloc(4)]);
+    const big = Buffer.concat([
+      IMAGE.subarray(0, IMAGE.length - 12),
+      chunk,
+      IMAGE.subarray(IMAGE.length - 12),
+    ]);
     const wrapped = big.toString("base64").replace(/.{76}/g, "$&\r\n");
     const files = await downloadOutputs(
       [

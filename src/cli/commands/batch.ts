@@ -29,9 +29,11 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
+import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
 import { pollIntervalCap, prepareProvider, withPlaceholderCredentials } from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
+import { safeText } from "../terminal-text.js";
 
 interface BatchFlags {
   concurrency: number;
@@ -380,6 +382,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
             output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
           progress.onEvent(event);
         },
+        redact: (text) => output.redact(text),
         ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
       });
     } finally {
@@ -394,7 +397,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     for (const job of output.mode.quiet ? report.jobs : []) {
       if (job.error && job.status !== "succeeded") {
         output.stderrLine(
-          `${output.errStyle.red("✖")} ${job.id}: ${job.status}: ${job.error.message} [${job.error.code}]`,
+          `${output.errStyle.red("✖")} ${safeText(job.id, 200)}: ${job.status}: ${failureText(job.error)}`,
         );
       }
     }

@@ -5,6 +5,7 @@
  * the mapping of a task's end to an exit code with what to do next.
  */
 import { AbortError, JimengError, type ProviderName, TimeoutError, ValidationError } from "../../errors.js";
+import { formatBytes } from "../../media/bytes.js";
 import type { DownloadedFile } from "../../media/download.js";
 import { checkNameTemplate } from "../../media/naming.js";
 import type { GenerationRequest } from "../../providers/request.js";
@@ -31,6 +32,7 @@ import { preflight } from "../preflight.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 import { SUBMIT_GRACE_MS, submitGrace } from "../submit-grace.js";
 import { entryFor, openTaskIndex, type SubmittingEntry, submittingEntry } from "../task-index.js";
+import { safeText } from "../terminal-text.js";
 
 // ------------------------------------------------------------------------------------------ the document
 
@@ -96,6 +98,8 @@ export function errorMember(error: unknown, status?: TaskStatus): NonNullable<Ta
 
 // ------------------------------------------------------------------------------------------ progress
 
+const DOWNLOAD_LINE_EVERY_MS = 10_000;
+
 function secondsText(ms: number): string {
   return `${Math.max(0, Math.floor(ms / 1000))} s`;
 }
@@ -113,6 +117,7 @@ export class TaskProgress {
   #downloads = new Map<number, { bytes: number; total?: number }>();
   #downloadCount = 0;
   #lastDownloadText = "";
+  #lastDownloadLine = 0;
   /** Every poll of the wait, failed ones included. */
   polls = 0;
   last: TaskStatus | undefined;
@@ -132,14 +137,16 @@ export class TaskProgress {
   submitted(ref: TaskRef): void {
     if (this.#ref?.taskId === ref.taskId) return;
     this.#ref = ref;
-    this.#output.progress.info(`submitted task ${ref.taskId} (${ref.provider} · ${ref.model})`);
+    this.#output.progress.info(
+      `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
+    );
     this.#show("queued");
   }
 
   /** For `result`: a task picked up by id. */
   resume(ref: TaskRef): void {
     this.#ref = ref;
-    this.#output.progress.phase(`checking task ${ref.taskId}`);
+    this.#output.progress.phase(`checking task ${safeText(ref.taskId, 200)}`);
   }
 
   expectDownloads(count: number): void {
@@ -155,7 +162,7 @@ export class TaskProgress {
         this.polls = event.poll;
         this.last = event.status;
         this.#output.verbose(
-          `poll ${event.poll}: ${event.status.status}${event.status.requestId ? ` (request id ${event.status.requestId})` : ""}`,
+          `poll ${event.poll}: ${event.status.status}${event.status.requestId ? ` (request id ${safeText(event.status.requestId, 200)})` : ""}`,
         );
         if (event.status.status === "queued" || event.status.status === "running")
           this.#show(event.status.status);
@@ -164,11 +171,17 @@ export class TaskProgress {
       case "retry":
         this.polls++;
         this.#output.verbose(
-          `poll failed (${event.error.code}); trying again in ${Math.round(event.delayMs)} ms: ${event.error.message}`,
+          `poll failed (${safeText(String(event.error.code), 100)}); trying again in ${Math.round(event.delayMs)} ms: ${safeText(event.error.message, 2000)}`,
         );
         break;
       case "download":
         this.#download(event.index, event.bytes, event.total);
+        break;
+      case "ignored":
+        this.#downloadCount = event.kept;
+        this.#output.warn(
+          `the task answered ${event.kept + event.ignored} outputs; kept ${event.kept} (what it can have made) and ignored the rest`,
+        );
         break;
       case "done":
         this.polls = Math.max(this.polls, event.polls);
@@ -205,9 +218,21 @@ export class TaskProgress {
       (d) => d.total !== undefined && d.bytes >= d.total,
     ).length;
     const count = Math.max(this.#downloadCount, this.#downloads.size);
-    const text = this.interactive
-      ? `downloading ${done}/${count}`
-      : `downloading ${count} file${count === 1 ? "" : "s"}`;
+    const received = [...this.#downloads.values()].reduce((sum, d) => sum + d.bytes, 0);
+    let text: string;
+    if (this.interactive) {
+      text = `downloading ${done}/${count} · ${formatBytes(received)}`;
+    } else {
+      // Plain lines: one when downloads start, then one every 10 s while a long download goes on.
+      text = `downloading ${count} file${count === 1 ? "" : "s"}`;
+      const now = Date.now();
+      if (text === this.#lastDownloadText && now - this.#lastDownloadLine >= DOWNLOAD_LINE_EVERY_MS) {
+        this.#lastDownloadLine = now;
+        this.#output.progress.info(`downloaded ${formatBytes(received)} so far (${done}/${count} done)`);
+        return;
+      }
+      if (text !== this.#lastDownloadText) this.#lastDownloadLine = now;
+    }
     if (text === this.#lastDownloadText) return;
     this.#lastDownloadText = text;
     this.#output.progress.phase(text);
@@ -331,7 +356,9 @@ export function checkName(name: unknown): string | undefined {
 
 /** Records a submission in the local task list; a failure to write is a warning, never a failed run. */
 export async function remember(context: CommandContext, ref: TaskRef, prompt?: string): Promise<void> {
-  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator));
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator), (text) =>
+    context.output.redact(text),
+  );
   try {
     await index.record(entryFor(ref, prompt));
   } catch (error) {
@@ -383,14 +410,16 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
     progress.stop();
     if (output.mode.json) output.json(document);
     output.stderrLine(
-      `${output.errStyle.yellow("interrupted:")} task ${ref.taskId} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
+      `${output.errStyle.yellow("interrupted:")} task ${safeText(ref.taskId, 200)} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
     );
     return EXIT.interrupted;
   }
   progress.fail(
     error instanceof TimeoutError
-      ? `still ${status} after the timeout`
-      : `task ${ref.taskId} ${status === "succeeded" ? "succeeded, but saving it failed" : status}`,
+      ? status === "succeeded"
+        ? "the downloads did not finish before the timeout"
+        : `still ${status} after the timeout`
+      : `task ${safeText(ref.taskId, 200)} ${status === "succeeded" ? "succeeded, but saving it failed" : status}`,
   );
   if (output.mode.json) output.json(document);
   let shown = error;
@@ -417,7 +446,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
 export function printOutputs(output: Output, entries: readonly OutputEntry[]): void {
   for (const entry of entries) {
     const line = entry.file ?? entry.url;
-    if (line !== undefined) output.print(line);
+    if (line !== undefined) output.print(safeText(line, 4000));
   }
 }
 
@@ -505,7 +534,9 @@ export async function runGeneration(
 
 /** Ctrl-C and no answer to the submit within the grace period: record it and say it may have been charged. */
 async function reportUnconfirmedSubmit(context: CommandContext, entry: SubmittingEntry): Promise<number> {
-  const index = openTaskIndex(context.env);
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator), (text) =>
+    context.output.redact(text),
+  );
   let where = `recorded as "submitting" in ${index.path}`;
   try {
     await index.record(entry);

@@ -4,15 +4,18 @@
  * every submission), so the id alone is enough; `--provider`, `--model` and `--kind` override them, or fill
  * them in for a task this machine did not submit.
  */
-import { ValidationError } from "../../errors.js";
+import { TimeoutError, ValidationError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
+import { capOutputs } from "../../tasks/output-cap.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
+import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
+import { safeText } from "../terminal-text.js";
 import {
   checkName,
   errorMember,
@@ -98,6 +101,8 @@ function isEnded(status: TaskStatus["status"]): boolean {
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
   const { output } = context;
   const { options } = call;
+  // --timeout bounds the whole command, downloads included.
+  const startedAt = Date.now();
   const taskId = String(call.args[0] ?? "").trim();
   if (!/^\S+$/.test(taskId)) throw new ValidationError([{ path: "task-id", message: "must not be empty" }]);
   const name = checkName(options.name);
@@ -159,7 +164,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
 
     if (status.status !== "succeeded") {
       if (isEnded(status.status)) {
-        progress.fail(`task ${taskId} ${status.status}`);
+        progress.fail(`task ${safeText(taskId, 200)} ${status.status}`);
         const failure = errorMember(undefined, status);
         const document: TaskDocument = {
           taskId,
@@ -172,12 +177,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         };
         if (output.mode.json) output.json(document);
         output.stderrLine(
-          `${output.errStyle.red("error:")} ${failure.message} [${failure.code}]${failure.requestId ? ` (request id ${failure.requestId})` : ""}`,
+          `${output.errStyle.red("error:")} ${failureText(failure)}${failure.requestId ? ` (request id ${safeText(failure.requestId, 200)})` : ""}`,
         );
         output.stderrLine(`  ${output.errStyle.cyan("hint:")} submit the job again`);
         return EXIT.failed;
       }
-      progress.succeed(`task ${taskId} is ${status.status}; add --wait to wait for it`);
+      progress.succeed(`task ${safeText(taskId, 200)} is ${status.status}; add --wait to wait for it`);
       const document: TaskDocument = {
         taskId,
         provider: ref.provider,
@@ -190,21 +195,41 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return EXIT.ok;
     }
 
+    const capped = capOutputs(status, ref);
+    if (capped.ignored > 0) {
+      progress.onEvent({ type: "ignored", ref, kept: capped.status.outputs.length, ignored: capped.ignored });
+      status = capped.status;
+    }
     let files: DownloadedFile[] = [];
     if (download) {
       progress.expectDownloads(status.outputs.length);
+      const deadline =
+        timeout !== undefined && Number.isFinite(timeout)
+          ? AbortSignal.timeout(Math.max(1, timeout - (Date.now() - startedAt)))
+          : undefined;
       try {
         const { downloadOutputs } = await import("../../media/download.js");
         files = await downloadOutputs(status.outputs, {
           dir,
           ...(name !== undefined ? { name } : {}),
           context: { prompt: entry?.prompt ?? "", model: ref.model, taskId },
-          signal: context.signal,
+          signal: deadline ? AbortSignal.any([context.signal, deadline]) : context.signal,
           onProgress: (event) => progress.onEvent({ type: "download", ref, ...event }),
         });
       } catch (error) {
         progress.last = status;
-        return reportFailure(context, ending, error);
+        const timedOut = deadline?.aborted === true && !context.signal.aborted;
+        return reportFailure(
+          context,
+          ending,
+          timedOut
+            ? new TimeoutError(`the downloads of task ${taskId} did not finish within the timeout`, {
+                taskId,
+                lastStatus: "succeeded",
+                cause: error,
+              })
+            : error,
+        );
       }
     }
     const outputs = outputEntries(status.outputs, files);
@@ -212,7 +237,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     progress.succeed(
       download
         ? `saved ${count} file${count === 1 ? "" : "s"} to ${dir}`
-        : `task ${taskId} succeeded: ${count} output${count === 1 ? "" : "s"}`,
+        : `task ${safeText(taskId, 200)} succeeded: ${count} output${count === 1 ? "" : "s"}`,
     );
     const document: TaskDocument = {
       taskId,

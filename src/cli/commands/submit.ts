@@ -9,6 +9,7 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
+import { safeText } from "../terminal-text.js";
 import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
 
 /** The contract's `--json` document of `submit`. */
@@ -53,11 +54,13 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       model: ref.model,
       kind: ref.kind,
     };
-    output.progress.succeed(`submitted task ${ref.taskId} (${ref.provider} · ${ref.model})`);
+    output.progress.succeed(
+      `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
+    );
     output.info(
       `follow it with: ${resultCommand(ref.taskId, { emulator: client.prepared.settings.emulator })}`,
     );
-    output.result(document, () => ref.taskId);
+    output.result(document, () => safeText(ref.taskId, 200));
     return EXIT.ok;
   } finally {
     await client.close();

@@ -59,6 +59,8 @@ export interface SessionClientOptions {
   blockingTimeout?: number;
   maxRetries?: number;
   /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
+  /** Largest API answer read (default 8 MB); a bigger one fails with RESPONSE_TOO_LARGE. */
+  maxResponseBytes?: number;
   dispatcher?: Dispatcher;
   onRetry?: (event: RetryEvent) => void;
   /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
@@ -212,6 +214,7 @@ export class SessionClient {
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       timeoutMs: this.timeoutMs,
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
       ...(options.onDebug ? { onDebug: options.onDebug } : {}),
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       ...(options.gate ? { gate: options.gate } : {}),

@@ -52,6 +52,8 @@ export interface VisualClientOptions {
   /** Retries for retryable failures (polls, throttling). Default 3. */
   maxRetries?: number;
   /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
+  /** Largest API answer read (default 8 MB); a bigger one fails with RESPONSE_TOO_LARGE. */
+  maxResponseBytes?: number;
   dispatcher?: Dispatcher;
   onRetry?: (event: RetryEvent) => void;
   /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
@@ -188,6 +190,7 @@ export class VisualClient {
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
       ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
       ...(options.onRetry ? { onRetry: options.onRetry } : {}),
       ...(options.gate ? { gate: options.gate } : {}),
       ...(options.onDebug ? { onDebug: options.onDebug } : {}),

@@ -4,6 +4,7 @@
  * and a JSON parser that keeps `task_id` a string. Pure; shared by the client and the emulator.
  */
 import { ApiError, AuthError, ContentPolicyError, type ErrorCode, RateLimitError } from "../../errors.js";
+import { quoteUnsafeIntegers } from "../../http/json-text.js";
 import { ENV_NAMES, howToSet } from "../../setting-names.js";
 
 export const SUCCESS_CODE = 10000;
@@ -121,7 +122,7 @@ export function parseVisualJson(text: string): unknown {
   if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return undefined;
   const safe = text.replace(/(?<!\\)("task_id"\s*:\s*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g, '$1"$2"');
   try {
-    return JSON.parse(safe);
+    return JSON.parse(quoteUnsafeIntegers(safe));
   } catch {
     return undefined;
   }

@@ -121,6 +121,8 @@ export class VisualProvider implements Provider {
       model: native.reqKey,
       kind: request.kind,
       submittedAt: new Date(this.#now()).toISOString(),
+      // What was asked for: the most outputs that are kept of this task.
+      ...(request.count !== undefined ? { count: request.count } : {}),
     };
     await options.onSubmitted?.(ref);
     return ref;
