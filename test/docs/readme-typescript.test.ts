@@ -1,7 +1,7 @@
 /**
  * Every ```ts block of the README compiles: each block is a module of one program, type-checked with the
- * project's strict settings against the package's public API as published (`"jimeng"` and `"jimeng/emulator"`
- * resolve to the built dist/*.d.ts: `npm test` builds first). One deliberately broken block rides along, so the check can fail.
+ * project's strict settings against the package's public API as published (every entry of package.json's
+ * `exports` resolves to its built dist/*.d.ts: `npm test` builds first). One deliberately broken block rides along, so the check can fail.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +20,20 @@ interface Block {
 }
 
 /** Pure: the README's ```ts blocks with where they start. */
+
+/** `jimeng` and each `jimeng/<subpath>` mapped to the types file package.json's `exports` publishes. */
+function publishedTypePaths(): Record<string, string[]> {
+  const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
+    exports: Record<string, string | { types?: string }>;
+  };
+  const paths: Record<string, string[]> = {};
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === "string" || target.types === undefined) continue;
+    paths[subpath === "." ? "jimeng" : `jimeng/${subpath.slice(2)}`] = [join(repo, target.types)];
+  }
+  return paths;
+}
+
 function typescriptBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
@@ -56,10 +70,7 @@ function diagnostics(blocks: readonly Block[]): string[] {
     noEmit: true,
     types: ["node"],
     typeRoots: [join(repo, "node_modules", "@types")],
-    paths: {
-      jimeng: [join(repo, "dist", "index.d.ts")],
-      "jimeng/emulator": [join(repo, "dist", "emulator.d.ts")],
-    },
+    paths: publishedTypePaths(),
   });
   return ts.getPreEmitDiagnostics(program).map((diagnostic) => {
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n");
