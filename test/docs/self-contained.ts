@@ -23,7 +23,7 @@ function isOutside(root: string, target: string): boolean {
 }
 
 /**
- * Relative paths (`../shared/x`) that leave the repository and name something real beside it. Source is read
+ * Relative paths (`../sibling/x`) that leave the repository and name something real beside it. Source is read
  * from its own folder; CI scripts and the README from the repository root, where they run. Hostile test
  * inputs such as `../../victim/x` name nothing that exists, so they pass.
  */
