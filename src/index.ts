@@ -34,13 +34,13 @@ export type { ProviderOptions } from "./providers/create.js";
 export { createProvider } from "./providers/create.js";
 export type { GenerationRequest, ImageInput } from "./providers/request.js";
 export { generationRequestSchema } from "./providers/request.js";
+export { SESSION_MODELS } from "./providers/session/catalog.js";
 export type {
   GenerationResult as SessionGenerationResult,
   QueryResult as SessionQueryResult,
   SessionClientOptions,
 } from "./providers/session/client.js";
 export { SessionClient } from "./providers/session/client.js";
-export { SESSION_MODELS } from "./providers/session/models.js";
 export type { SessionProviderOptions } from "./providers/session/provider.js";
 export { SessionProvider } from "./providers/session/provider.js";
 export type {
@@ -62,6 +62,7 @@ export type {
   TaskState,
   TaskStatus,
 } from "./providers/types.js";
+export { VISUAL_MODELS } from "./providers/visual/catalog.js";
 export type {
   AigcMeta,
   GetResultOptions,
@@ -70,7 +71,6 @@ export type {
   VisualResult,
 } from "./providers/visual/client.js";
 export { VisualClient } from "./providers/visual/client.js";
-export { VISUAL_MODELS } from "./providers/visual/models.js";
 export type { VisualProviderOptions } from "./providers/visual/provider.js";
 export { VisualProvider } from "./providers/visual/provider.js";
 export type {

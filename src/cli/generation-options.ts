@@ -9,6 +9,7 @@
  */
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import type { GenerationRequest } from "../providers/request.js";
+import { checkImageCount, unacceptedOptions } from "../providers/rules.js";
 import type { GenericOption, ModelCapability, TaskKind } from "../providers/types.js";
 import type { OptionSpec } from "./command-types.js";
 import { durationMs, parseDuration } from "./duration.js";
@@ -294,36 +295,16 @@ export function requestFromFlags(kind: TaskKind, prompt: string, flags: ParsedFl
   return request;
 }
 
-/** The generic options a request sets. */
-export function optionsSet(request: GenerationRequest): GenericOption[] {
-  const set: GenericOption[] = [];
-  for (const flag of GENERATION_FLAGS) {
-    if (flag.option !== undefined && (request as Record<string, unknown>)[flag.option] !== undefined) {
-      set.push(flag.option);
-    }
-  }
-  return set;
-}
-
 /**
  * Pure: one issue per flag that `model` does not accept, naming the flag as typed and the model, listing the
- * flags it does accept. Empty when every flag fits. Checked before anything is sent.
+ * flags it does accept (the model rules of src/providers/rules.ts, in flag names). Empty when every flag fits.
  */
 export function unacceptedFlags(request: GenerationRequest, model: ModelCapability): ValidationIssue[] {
-  const accepted = model.options
-    .map((option) => FLAG_BY_OPTION.get(option)?.name)
-    .filter((name): name is string => name !== undefined);
-  const issues: ValidationIssue[] = [];
-  for (const option of optionsSet(request)) {
-    if (model.options.includes(option)) continue;
-    const flag = FLAG_BY_OPTION.get(option)?.name ?? option;
-    issues.push({
-      path: flag,
-      message: `model ${model.id} does not accept ${flag}; it accepts ${accepted.length ? accepted.join(", ") : "none of the generation flags"}`,
-    });
-  }
-  if ((request.images?.length ?? 0) > 0 && model.images === null) {
-    issues.push({ path: "--image", message: `model ${model.id} takes no reference images` });
+  const issues = unacceptedOptions(request, model, (option) => FLAG_BY_OPTION.get(option)?.name ?? option);
+  if ((request.images?.length ?? 0) > 0) {
+    for (const item of checkImageCount(request.images?.length ?? 0, model, "generate")) {
+      issues.push({ path: "--image", message: item.message });
+    }
   }
   return issues;
 }

@@ -3,6 +3,7 @@
  * pick that one, else the closest name this provider has (a typo such as `jimeng-4.7`).
  */
 import { type ProviderName, ValidationError } from "../errors.js";
+import { modelsOf } from "../providers/registry.js";
 import type { ModelCapability, TaskKind } from "../providers/types.js";
 import { closest } from "./config.js";
 
@@ -34,10 +35,7 @@ export async function explainUnknownModel(
 ): Promise<unknown> {
   if (!(error instanceof ValidationError) || name === undefined || knows(provider.models, name)) return error;
   const otherName: ProviderName = provider.name === "visual" ? "session" : "visual";
-  const other =
-    otherName === "session"
-      ? (await import("../providers/session/models.js")).SESSION_MODELS
-      : (await import("../providers/visual/models.js")).VISUAL_MODELS;
+  const other = await modelsOf(otherName);
   const elsewhere = knows(other, name);
   const hint = elsewhere
     ? `${name} is a ${otherName} model${elsewhere.id === name ? "" : ` (${elsewhere.id})`}: ${HOW_TO_PICK[otherName]}; \`jimeng models\` lists both providers' models`

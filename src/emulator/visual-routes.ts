@@ -7,6 +7,7 @@
  * `[fail:CODE]` (handled by the core) makes the task fail when polled.
  */
 import { randomBytes } from "node:crypto";
+import { isProcessOnly, visualModel } from "../providers/visual/catalog.js";
 import {
   GATEWAY_ERRORS,
   type GatewayErrorCode,
@@ -14,7 +15,7 @@ import {
   SUCCESS_CODE,
   VISUAL_CODES,
 } from "../providers/visual/errors.js";
-import { isProcessOnly, isVisualModelId, VISUAL_SCHEMAS, visualModel } from "../providers/visual/models.js";
+import { isVisualModelId, VISUAL_SCHEMAS } from "../providers/visual/schemas.js";
 import { verifySignature } from "../signing/verify.js";
 import { issuesFromZod } from "../validation.js";
 import {

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { Agent, type Dispatcher, type FormData } from "undici";
+import { formatBytes } from "../bytes.js";
 import {
   AbortError,
   type ApiError,
@@ -9,7 +10,6 @@ import {
   RateLimitError,
   TimeoutError,
 } from "../errors.js";
-import { formatBytes } from "../media/bytes.js";
 import { parseServerJson } from "./json-text.js";
 import { redactHeaders } from "./redact.js";
 import {

@@ -13,8 +13,8 @@ import type { BatchReport } from "../batch/report.js";
 import { runBatch } from "../batch/runner.js";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import { generationRequestSchema } from "../providers/request.js";
+import { checkRequestFields } from "../providers/rules.js";
 import type { Provider } from "../providers/types.js";
-import { checkAgainstModel } from "../tasks/check.js";
 import type { Jimeng } from "../tasks/client.js";
 import type { Sandbox } from "./sandbox.js";
 import type { ToolKit } from "./toolkit.js";
@@ -65,7 +65,7 @@ export class BatchRuns {
     try {
       const model = provider.resolveModel(job.model, job.kind);
       const parsed = generationRequestSchema.safeParse(toGenerationRequest(job));
-      const issues = parsed.success ? checkAgainstModel(parsed.data, model) : [];
+      const issues = parsed.success ? checkRequestFields(parsed.data, model) : [];
       for (const [index, image] of (job.images ?? []).entries()) {
         if (isRemoteImage(image)) continue;
         try {

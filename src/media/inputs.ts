@@ -1,26 +1,40 @@
 /**
  * Reference images in, checked images out: a local path, an http(s) URL, a data URL or bytes become
- * ResolvedImage values, and every limit of the model (count, formats, bytes, pixel sizes, aspect ratios,
- * how images reach the provider) is checked before any request. All problems are reported at once in one
- * ValidationError, one issue per problem, naming files by their base name only.
+ * ResolvedImage values, checked against every image limit of the model before any request (the rules are
+ * src/providers/rules.ts; this module reads, sniffs and measures, and refuses oversized files before reading
+ * them). All problems are reported at once in one ValidationError, one issue per problem, naming files by
+ * their base name only.
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AbortError, ValidationError, type ValidationIssue } from "../errors.js";
 import type { ImageInput } from "../providers/request.js";
-import type { ImageFormat, ImageLimits, ModelCapability, ResolvedImage } from "../providers/types.js";
-import { formatBytes } from "./bytes.js";
-import { type ImageHeader, sniffImage } from "./sniff.js";
+import {
+  aspectMismatches,
+  checkImageCount,
+  checkImageFacts,
+  type ImageFacts,
+  mixedSourcesIssue,
+  tooLargeMessage,
+  urlsOnlyMessage,
+} from "../providers/rules.js";
+import type {
+  ImageFormat,
+  ImageLimits,
+  ModelCapability,
+  ResolvedImage,
+  TaskKind,
+} from "../providers/types.js";
+import { sniffImage } from "./sniff.js";
 
 export interface ResolveImagesOptions {
   signal?: AbortSignal;
+  /** The request's kind: text-to-image needs no images whatever the model's minimum (default "compose"). */
+  kind?: TaskKind;
 }
 
-const FORMAT_LABEL: Record<ImageFormat, string> = { jpeg: "JPEG", png: "PNG", webp: "WebP" };
 const EXTENSION: Record<ImageFormat, string> = { jpeg: "jpg", png: "png", webp: "webp" };
-/** Two aspect ratios closer than this (relative) count as the same: 1920×1080 and 1000×563 match. */
-const ASPECT_TOLERANCE = 0.01;
 
 type Classified =
   | { kind: "url"; url: string }
@@ -28,7 +42,7 @@ type Classified =
   | { kind: "data"; payload: string; base64: boolean; name: string }
   | { kind: "bytes"; bytes: Uint8Array; name: string };
 
-type Checked = { image: ResolvedImage; header?: ImageHeader & { name: string } } | undefined;
+type Checked = { image: ResolvedImage; facts?: ImageFacts } | undefined;
 
 /**
  * Checks `inputs` against `model`'s image limits and turns them into what a provider submits. URLs are
@@ -40,24 +54,9 @@ export async function resolveImages(
   model: ModelCapability,
   options: ResolveImagesOptions = {},
 ): Promise<ResolvedImage[]> {
+  const issues: ValidationIssue[] = checkImageCount(inputs.length, model, options.kind ?? "compose");
   const limits = model.images;
-  if (limits === null) {
-    if (inputs.length === 0) return [];
-    return fail([{ path: "images", message: `model ${model.id} takes no reference images` }]);
-  }
-
-  const issues: ValidationIssue[] = [];
-  if (inputs.length < limits.min) {
-    issues.push({
-      path: "images",
-      message: `model ${model.id} needs at least ${plural(limits.min, "reference image")}; got ${inputs.length}`,
-    });
-  } else if (inputs.length > limits.max) {
-    issues.push({
-      path: "images",
-      message: `model ${model.id} takes at most ${plural(limits.max, "reference image")}; got ${inputs.length}`,
-    });
-  }
+  if (limits === null) return issues.length > 0 ? fail(issues) : [];
 
   const checked: Checked[] = [];
   for (const [index, input] of inputs.entries()) {
@@ -67,7 +66,15 @@ export async function resolveImages(
     checked.push(await checkOne(classify(input, index), index, limits, model, report, options.signal));
   }
 
-  if (limits.sameAspectRatio) issues.push(...aspectMismatches(checked, model));
+  const sources = checked.flatMap((entry) => (entry ? [entry.image.source === "url" ? "url" : "local"] : []));
+  const mixed = mixedSourcesIssue(sources as ("url" | "local")[]);
+  if (mixed && limits.transport !== "url") issues.push(mixed);
+  issues.push(
+    ...aspectMismatches(
+      checked.map((entry) => entry?.facts),
+      model,
+    ),
+  );
   if (issues.length > 0) return fail(issues);
   return checked.map((entry) => (entry as NonNullable<Checked>).image);
 }
@@ -123,9 +130,7 @@ async function checkOne(
   if (limits.transport === "url") {
     const what =
       input.kind === "file" ? input.name : input.kind === "data" ? "a data URL" : "raw image bytes";
-    report(
-      `model ${model.id} accepts image URLs only, but got ${what}; host the file somewhere the service can reach and pass its https:// URL, or choose a model that accepts local files`,
-    );
+    report(urlsOnlyMessage(model, what));
     return undefined;
   }
 
@@ -138,13 +143,14 @@ async function checkOne(
     report(`${name} cannot be used: ${header.reason}`);
     return undefined;
   }
-  const accepted = limits.formats.includes(header.format);
-  if (!accepted) {
-    report(
-      `${name} is a ${FORMAT_LABEL[header.format]} image; model ${model.id} accepts ${limits.formats.map((f) => FORMAT_LABEL[f]).join(", ")}`,
-    );
-  }
-  checkPixels(name, header, limits, model, report);
+  const facts: ImageFacts = {
+    name,
+    format: header.format,
+    width: header.width,
+    height: header.height,
+    size: bytes.byteLength,
+  };
+  for (const problem of checkImageFacts(facts, model, limits)) report(problem);
 
   const uploadName = input.kind === "file" ? name : `image-${index + 1}.${EXTENSION[header.format]}`;
   return {
@@ -156,7 +162,7 @@ async function checkOne(
       height: header.height,
       name: uploadName,
     },
-    header: { format: header.format, width: header.width, height: header.height, name },
+    facts,
   };
 }
 
@@ -168,10 +174,7 @@ async function load(
   report: (message: string) => void,
   signal: AbortSignal | undefined,
 ): Promise<{ bytes: Uint8Array; name: string } | undefined> {
-  const tooLarge = (name: string, size: number) =>
-    report(
-      `${name} is ${formatBytes(size)}; model ${model.id} accepts at most ${formatBytes(limits.maxBytes)}`,
-    );
+  const tooLarge = (name: string, size: number) => report(tooLargeMessage(model, limits, name, size));
 
   if (input.kind === "bytes") {
     if (input.bytes.byteLength > limits.maxBytes) return void tooLarge(input.name, input.bytes.byteLength);
@@ -229,55 +232,6 @@ async function load(
   }
 }
 
-function checkPixels(
-  name: string,
-  header: ImageHeader,
-  limits: ImageLimits,
-  model: ModelCapability,
-  report: (message: string) => void,
-): void {
-  const { width, height } = header;
-  const size = `${width}×${height}`;
-  const long = Math.max(width, height);
-  const short = Math.min(width, height);
-  if (limits.maxSide !== undefined && long > limits.maxSide) {
-    report(`${name} is ${size} px; model ${model.id} accepts at most ${limits.maxSide} px per side`);
-  }
-  if (limits.minShortSide !== undefined && short < limits.minShortSide) {
-    report(
-      `${name} is ${size} px; model ${model.id} needs at least ${limits.minShortSide} px on the short side`,
-    );
-  }
-  if (limits.maxAspectRatio !== undefined && long / short > limits.maxAspectRatio) {
-    report(
-      `${name} is ${size} px, an aspect ratio of ${(long / short).toFixed(2)}:1; model ${model.id} accepts at most ${limits.maxAspectRatio}:1`,
-    );
-  }
-}
-
-function aspectMismatches(checked: Checked[], model: ModelCapability): ValidationIssue[] {
-  const roles = model.images?.roles;
-  const label = (index: number, name: string) => (roles?.[index] ? `${name} (${roles[index]})` : name);
-  let first: { index: number; ratio: number; name: string; width: number; height: number } | undefined;
-  const issues: ValidationIssue[] = [];
-  for (const [index, entry] of checked.entries()) {
-    const header = entry?.header;
-    if (!header) continue;
-    const ratio = header.width / header.height;
-    if (!first) {
-      first = { index, ratio, ...header };
-      continue;
-    }
-    if (Math.abs(ratio - first.ratio) / first.ratio > ASPECT_TOLERANCE) {
-      issues.push({
-        path: `images.${index}`,
-        message: `${label(index, header.name)} is ${header.width}×${header.height} but ${label(first.index, first.name)} is ${first.width}×${first.height}; model ${model.id} needs all images to share one aspect ratio`,
-      });
-    }
-  }
-  return issues;
-}
-
 function describeFsError(name: string, error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (code === "ENOENT" || code === "ENOTDIR") return `${name} does not exist`;
@@ -288,8 +242,4 @@ function describeFsError(name: string, error: unknown): string {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -58,6 +58,8 @@ export interface ModelCapability {
   kinds: readonly TaskKind[];
   output: OutputKind;
   options: readonly GenericOption[];
+  /** Why the model refuses a generic option, where the reason helps the user (shown with the refusal). */
+  refusals?: Partial<Record<GenericOption, string>>;
   ratios?: readonly string[];
   resolutions?: readonly string[];
   durations?: readonly number[] | { min: number; max: number };

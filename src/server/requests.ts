@@ -5,9 +5,9 @@
 import type { z } from "zod";
 import { ValidationError } from "../errors.js";
 import { generationRequestSchema } from "../providers/request.js";
+import { checkRequestFields } from "../providers/rules.js";
 import type { ModelCapability, Provider, TaskKind } from "../providers/types.js";
 import type { StoredRequest } from "../queue/store.js";
-import { checkAgainstModel } from "../tasks/check.js";
 import { parseOrThrow } from "../validation.js";
 import {
   type batchGenerateBody,
@@ -63,7 +63,7 @@ export function checkRequest(provider: Provider, request: StoredRequest): Stored
     }
     throw error;
   }
-  const issues = checkAgainstModel(parsed, model);
+  const issues = checkRequestFields(parsed, model);
   if (issues.length) throw new ValidationError(issues);
   return { ...request, model: model.id };
 }

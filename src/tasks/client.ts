@@ -10,9 +10,9 @@ import {
 } from "../media/download.js";
 import { resolveImages as resolveLocalImages } from "../media/inputs.js";
 import { type GenerationRequest, generationRequestSchema } from "../providers/request.js";
+import { checkRequestFields } from "../providers/rules.js";
 import type { ModelCapability, Provider, ProviderRequest, TaskRef, TaskStatus } from "../providers/types.js";
 import { parseOrThrow } from "../validation.js";
-import { checkAgainstModel } from "./check.js";
 import type { OnTaskEvent } from "./events.js";
 import { capOutputs } from "./output-cap.js";
 import {
@@ -212,14 +212,16 @@ export class Jimeng {
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const parsed = parseOrThrow(generationRequestSchema, input);
     const model = this.provider.resolveModel(parsed.model, parsed.kind);
-    const issues = checkAgainstModel(parsed, model);
+    const issues = checkRequestFields(parsed, model);
     if (issues.length) throw new ValidationError(issues);
 
     const { images: inputs = [], model: _name, ...rest } = parsed;
-    // Every image limit of the model (count, formats, sizes) is the media layer's to check. A model's
+    // The media layer reads and sniffs the images and checks them against the model rules. A model's
     // `images.min` speaks for the kinds that need references (compose); text-to-image needs none.
     const needsCheck = inputs.length > 0 || parsed.kind !== "generate";
-    const images = needsCheck ? await this.resolveImages(inputs, model, signal ? { signal } : {}) : [];
+    const images = needsCheck
+      ? await this.resolveImages(inputs, model, { kind: parsed.kind, ...(signal ? { signal } : {}) })
+      : [];
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     return { model, request: { ...rest, model, images } };
   }

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderOptionsTable } from "../../src/cli/generation-options.js";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 
 const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 

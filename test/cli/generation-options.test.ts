@@ -8,9 +8,9 @@ import {
   withFlagNames,
 } from "../../src/cli/generation-options.js";
 import { ValidationError } from "../../src/errors.js";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 
 function flag(name: string) {
   const found = GENERATION_FLAGS.find((candidate) => candidate.name === name);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 import { fakeTerminal } from "./helpers.js";
 
 async function run(args: string[]) {

@@ -3,9 +3,9 @@
  * test checks that the table between the `models` markers is exactly this.
  */
 import { pathToFileURL } from "node:url";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 
 function durations(model: ModelCapability): string {
   const d = model.durations;

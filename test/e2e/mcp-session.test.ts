@@ -3,7 +3,7 @@
  * capability records, and images over the inline cap come back as links only.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import { McpHarness, textOf } from "./mcp-harness.js";
 
 let mcp: McpHarness;

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
 import { GENERIC_OPTIONS, type TaskKind } from "../../src/providers/types.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 import { type Counters, McpHarness, textOf } from "./mcp-harness.js";
 
 let mcp: McpHarness;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { requestShape } from "../../src/mcp/schemas.js";
-import { SESSION_MODELS } from "../../src/providers/session/models.js";
+import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability, TaskKind } from "../../src/providers/types.js";
-import { VISUAL_MODELS } from "../../src/providers/visual/models.js";
+import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 
 function schemaFor(models: readonly ModelCapability[], kind: TaskKind) {
   return z.strictObject(requestShape(models.filter((model) => model.kinds.includes(kind))));

@@ -189,8 +189,8 @@ describe("Jimeng.submit validation", () => {
     const error = await rejection(jimeng.submit({ prompt: "a cat", strength: 0.5, duration: 5 }));
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues).toEqual([
-      { path: "strength", message: "img-1 does not accept strength; it accepts: ratio, count, seed" },
-      { path: "duration", message: "img-1 does not accept duration; it accepts: ratio, count, seed" },
+      { path: "strength", message: "model img-1 does not accept strength; it accepts ratio, count, seed" },
+      { path: "duration", message: "model img-1 does not accept duration; it accepts ratio, count, seed" },
     ]);
     expect(provider.calls).not.toContain("submit");
   });

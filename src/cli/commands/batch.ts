@@ -21,8 +21,8 @@ import {
 import { type ProviderName, ValidationError, type ValidationIssue } from "../../errors.js";
 import { createProvider, type ProviderOptions } from "../../providers/create.js";
 import { generationRequestSchema } from "../../providers/request.js";
+import { checkImageCount, checkRequestFields } from "../../providers/rules.js";
 import type { ModelCapability, Provider } from "../../providers/types.js";
-import { checkAgainstModel } from "../../tasks/check.js";
 import { columnMeter, printStreamedPlan } from "../batch-dry-run.js";
 import { createBatchProgress } from "../batch-progress.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
@@ -136,26 +136,16 @@ async function checkJob(job: BatchJob, provider: Provider): Promise<ValidationIs
   }
   const parsed = generationRequestSchema.safeParse(toGenerationRequest(job));
   if (!parsed.success) return [];
-  const issues = checkAgainstModel(parsed.data, model);
+  const issues = checkRequestFields(parsed.data, model);
   const images = job.images?.length ?? 0;
-  if (model.images === null && images > 0) {
-    issues.push({ path: "images", message: `${model.id} takes no reference images` });
-  } else if (model.images && job.kind !== "generate" && images < model.images.min) {
-    issues.push({
-      path: "images",
-      message: `${model.id} needs at least ${model.images.min} reference image(s)`,
-    });
-  } else if (model.images && images > model.images.max) {
-    issues.push({
-      path: "images",
-      message: `${model.id} takes at most ${model.images.max} reference image(s)`,
-    });
-  } else if (model.images && images > 0) {
+  const counted = checkImageCount(images, model, job.kind);
+  issues.push(...counted);
+  if (counted.length === 0 && model.images && images > 0) {
     // The same checks the submit would make (format, bytes, pixels, ratio), so a bad file stops the whole
     // batch before anything is sent instead of failing its job halfway through.
     const { resolveImages } = await import("../../media/inputs.js");
     try {
-      await resolveImages(job.images ?? [], model);
+      await resolveImages(job.images ?? [], model, { kind: job.kind });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       issues.push(...error.issues.map((issue) => ({ path: issue.path || "images", message: issue.message })));

@@ -4,8 +4,9 @@
  * progress on stderr (spinner phases on a TTY, plain lines otherwise), the contract's `--json` document, and
  * the mapping of a task's end to an exit code with what to do next.
  */
+
+import { formatBytes } from "../../bytes.js";
 import { AbortError, JimengError, type ProviderName, TimeoutError, ValidationError } from "../../errors.js";
-import { formatBytes } from "../../media/bytes.js";
 import type { DownloadedFile } from "../../media/download.js";
 import { checkNameTemplate } from "../../media/naming.js";
 import type { GenerationRequest } from "../../providers/request.js";

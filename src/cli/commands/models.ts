@@ -7,14 +7,9 @@ import type { ModelCapability, TaskKind } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 
-/** Each provider's registry, loaded only when listed. */
-const REGISTRIES: Record<ProviderName, () => Promise<readonly ModelCapability[]>> = {
-  session: async () => (await import("../../providers/session/models.js")).SESSION_MODELS,
-  visual: async () => (await import("../../providers/visual/models.js")).VISUAL_MODELS,
-};
-
 export async function loadModels(providers: readonly ProviderName[]): Promise<ModelCapability[]> {
-  const lists = await Promise.all(providers.map((provider) => REGISTRIES[provider]()));
+  const { modelsOf } = await import("../../providers/registry.js");
+  const lists = await Promise.all(providers.map(modelsOf));
   return lists.flat();
 }
 

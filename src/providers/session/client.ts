@@ -19,26 +19,25 @@ import {
   type TransportGate,
 } from "../../http/transport.js";
 import type { SessionRegion } from "../types.js";
+import { MAX_UPLOAD_BYTES, modelRegions } from "./catalog.js";
 import { interpretSession, isUnknownRoute, readEnvelope, SESSION_HINT } from "./mapping.js";
 import {
   buildNativeRequest,
+  imageSourcesOf,
+  type NativeFile,
+  type ParsedBody,
+  type SessionNativeRequest,
+} from "./native.js";
+import {
   type ImageCompositionBody,
   type ImageGenerationBody,
-  imageSourcesOf,
-  isLocalPath,
-  MAX_UPLOAD_BYTES,
-  modelRegions,
-  type NativeFile,
-  type NativeRequest,
-  type ParsedBody,
   parseRouteBody,
   type SubmitKind,
   schemaFor,
-  toUploadImage,
-  type UploadImage,
   type VideoGenerationBody,
-} from "./models.js";
+} from "./schemas.js";
 import { type SessionEntry, SessionPool } from "./sessions.js";
+import { isLocalPath, toUploadImage, type UploadImage } from "./uploads.js";
 
 export const DEFAULT_SESSION_ENDPOINT = "http://127.0.0.1:5100";
 
@@ -73,7 +72,7 @@ export interface SessionClientOptions {
   random?: () => number;
 }
 
-export interface CallOptions {
+export interface SessionCallOptions {
   signal?: AbortSignal;
   /** This call's deadline in ms, retries included. */
   timeout?: number;
@@ -91,7 +90,7 @@ export interface GenerationResult {
   composition_type?: string;
 }
 
-export interface SubmitResult {
+export interface SessionSubmitResult {
   historyId: string;
   /** `session #2 (us)`: which session submitted it. */
   session: string;
@@ -99,7 +98,7 @@ export interface SubmitResult {
   account: string;
 }
 
-export interface QueryOptions extends CallOptions {
+export interface QueryOptions extends SessionCallOptions {
   /** Which split route to ask first when this client did not submit the task itself. Default "image". */
   kind?: SubmitKind;
   /** The submitting session's `account` hash, when this client did not submit the task itself. */
@@ -143,7 +142,7 @@ interface RememberedTask {
 interface SendSpec<T> {
   method: HttpMethod;
   path: string;
-  native?: NativeRequest;
+  native?: SessionNativeRequest;
   json?: unknown;
   safe: boolean;
   timeout: number;
@@ -169,19 +168,19 @@ const ASYNC_PATHS: Record<SubmitKind, string> = {
 export class SessionClient {
   readonly images: {
     /** `POST /v1/images/generations`: blocks until the images exist. */
-    generate: (body: ImageGenerationBody, options?: CallOptions) => Promise<GenerationResult>;
+    generate: (body: ImageGenerationBody, options?: SessionCallOptions) => Promise<GenerationResult>;
     /** `POST /v1/images/compositions`: 1–10 images as URLs (JSON) or local files/bytes (multipart). */
-    compose: (body: ImageCompositionBody, options?: CallOptions) => Promise<GenerationResult>;
+    compose: (body: ImageCompositionBody, options?: SessionCallOptions) => Promise<GenerationResult>;
   };
   readonly videos: {
     /** `POST /v1/videos/generations`: blocks until the video exists (minutes). */
-    generate: (body: VideoGenerationBody, options?: CallOptions) => Promise<GenerationResult>;
+    generate: (body: VideoGenerationBody, options?: SessionCallOptions) => Promise<GenerationResult>;
   };
   readonly token: {
     /** `POST /token/check` for every session. International sessions report false on many servers (#78). */
-    check: (options?: CallOptions) => Promise<SessionCheck[]>;
+    check: (options?: SessionCallOptions) => Promise<SessionCheck[]>;
     /** `POST /token/points` for every session, one request each. */
-    points: (options?: CallOptions) => Promise<SessionPoints[]>;
+    points: (options?: SessionCallOptions) => Promise<SessionPoints[]>;
   };
 
   private readonly pool: SessionPool;
@@ -247,15 +246,18 @@ export class SessionClient {
   async submit(
     kind: SubmitKind,
     body: ImageGenerationBody | ImageCompositionBody | VideoGenerationBody,
-    options: CallOptions = {},
-  ): Promise<SubmitResult> {
+    options: SessionCallOptions = {},
+  ): Promise<SessionSubmitResult> {
     const parsed = parseRouteBody(schemaFor(kind, "async"), body) as ParsedBody;
     const native = buildNativeRequest(kind, parsed, await this.uploadImages(parsed));
     return this.submitNative(native, options);
   }
 
-  /** Submits a request already in native form (see `toNativeRequest`); used by SessionProvider. */
-  async submitNative(native: NativeRequest, options: CallOptions = {}): Promise<SubmitResult> {
+  /** Submits a request already in native form (see `toSessionNativeRequest`); used by SessionProvider. */
+  async submitNative(
+    native: SessionNativeRequest,
+    options: SessionCallOptions = {},
+  ): Promise<SessionSubmitResult> {
     let used: SessionEntry | undefined;
     const historyId = await this.send({
       method: "POST",
@@ -343,7 +345,7 @@ export class SessionClient {
   private async blocking(
     kind: SubmitKind,
     body: unknown,
-    options: CallOptions = {},
+    options: SessionCallOptions = {},
   ): Promise<GenerationResult> {
     const parsed = parseRouteBody(schemaFor(kind, "sync"), body) as ParsedBody;
     const native = buildNativeRequest(kind, parsed, await this.uploadImages(parsed));
@@ -486,7 +488,7 @@ export class SessionClient {
     });
   }
 
-  private async checkTokens(options: CallOptions = {}): Promise<SessionCheck[]> {
+  private async checkTokens(options: SessionCallOptions = {}): Promise<SessionCheck[]> {
     const out: SessionCheck[] = [];
     for (const entry of this.pool.entries) {
       const live = await this.send({
@@ -518,7 +520,7 @@ export class SessionClient {
     return out;
   }
 
-  private async tokenPoints(options: CallOptions = {}): Promise<SessionPoints[]> {
+  private async tokenPoints(options: SessionCallOptions = {}): Promise<SessionPoints[]> {
     const out: SessionPoints[] = [];
     for (const entry of this.pool.entries) {
       const row = { session: entry.label, account: entry.hash, region: entry.region };

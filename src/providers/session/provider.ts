@@ -3,6 +3,7 @@
  * Submits go through the async history_id routes; `get` is one query, mapped to a TaskStatus.
  */
 import { ValidationError } from "../../errors.js";
+import { assertFitsModel } from "../rules.js";
 import type {
   GetOptions,
   ModelCapability,
@@ -14,9 +15,10 @@ import type {
   TaskRef,
   TaskStatus,
 } from "../types.js";
+import { SESSION_MODELS } from "./catalog.js";
 import { SessionClient, type SessionClientOptions } from "./client.js";
 import { mapAsyncStatus } from "./mapping.js";
-import { SESSION_MODELS, submitKindOf, toNativeRequest } from "./models.js";
+import { submitKindOf, toSessionNativeRequest } from "./native.js";
 
 export type SessionProviderOptions = SessionClientOptions | { client: SessionClient };
 
@@ -73,7 +75,8 @@ export class SessionProvider implements Provider {
    * async route, and calls `onSubmitted` with the history id before returning.
    */
   async submit(request: ProviderRequest, options: SubmitOptions = {}): Promise<TaskRef> {
-    const native = toNativeRequest(request);
+    assertFitsModel(request);
+    const native = toSessionNativeRequest(request);
     const submitted = await this.client.submitNative(
       native,
       options.signal ? { signal: options.signal } : {},

@@ -16,6 +16,7 @@ import {
 import { ENV_NAMES } from "../../setting-names.js";
 import { VolcSigner } from "../../signing/volc-signer.js";
 import { parseOrThrow } from "../../validation.js";
+import { visualModel } from "./catalog.js";
 import {
   envelopeOf,
   parseVisualJson,
@@ -30,8 +31,7 @@ import {
   parseNativeBody,
   type VisualBodyInput,
   type VisualModelId,
-  visualModel,
-} from "./models.js";
+} from "./schemas.js";
 
 export const DEFAULT_VISUAL_ENDPOINT = "https://visual.volcengineapi.com";
 export const VISUAL_REGION = "cn-north-1";
@@ -67,7 +67,7 @@ export interface VisualClientOptions {
   random?: () => number;
 }
 
-export interface CallOptions {
+export interface VisualCallOptions {
   signal?: AbortSignal;
   /** Deadline for this call in ms, retries included. */
   timeout?: number;
@@ -92,14 +92,14 @@ export interface AigcMeta {
   propagateId?: string;
 }
 
-export interface GetResultOptions extends CallOptions {
+export interface GetResultOptions extends VisualCallOptions {
   /** Ask for URLs (valid 24 h) instead of inline base64. Default true. Image models only. */
   returnUrl?: boolean;
   logoInfo?: LogoInfo;
   aigcMeta?: AigcMeta;
 }
 
-export interface SubmitResult {
+export interface VisualSubmitResult {
   taskId: string;
   requestId: string;
 }
@@ -207,8 +207,8 @@ export class VisualClient {
   async submitTask<K extends string>(
     reqKey: K,
     body: SubmitBody<K>,
-    options: CallOptions = {},
-  ): Promise<SubmitResult> {
+    options: VisualCallOptions = {},
+  ): Promise<VisualSubmitResult> {
     const native = this.#validate(reqKey, body);
     return this.#call(
       "CVSync2AsyncSubmitTask",
@@ -255,7 +255,7 @@ export class VisualClient {
   async process<K extends string>(
     reqKey: K,
     body: SubmitBody<K>,
-    options: CallOptions = {},
+    options: VisualCallOptions = {},
   ): Promise<ProcessResult> {
     const native = this.#validate(reqKey, body);
     return this.#call("CVProcess", { req_key: reqKey, ...native }, "process", reqKey, options, (data) => {
@@ -293,7 +293,7 @@ export class VisualClient {
     body: Record<string, unknown>,
     operation: VisualOperation,
     reqKey: string,
-    options: CallOptions,
+    options: VisualCallOptions,
     read: (data: unknown) => T | undefined,
   ): Promise<T & { requestId: string }> {
     const url = new URL(`${this.endpoint}/`);

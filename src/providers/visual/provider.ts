@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ApiError, AuthError, RateLimitError } from "../../errors.js";
+import { assertFitsModel } from "../rules.js";
 import type {
   GetOptions,
   ModelCapability,
@@ -18,13 +19,14 @@ import type {
   TaskRef,
   TaskStatus,
 } from "../types.js";
+import { resolveVisualModel, VISUAL_MODELS, visualModel } from "./catalog.js";
 import {
   type GetResultOptions,
   VisualClient,
   type VisualClientOptions,
   type VisualResult,
 } from "./client.js";
-import { resolveVisualModel, toNativeRequest, VISUAL_MODELS, visualModel } from "./models.js";
+import { toVisualNativeRequest } from "./native.js";
 
 export interface VisualProviderOptions extends VisualClientOptions {
   /** Use this client instead of making one (the provider then does not close it). */
@@ -38,15 +40,12 @@ export interface VisualProviderOptions extends VisualClientOptions {
 export const LOCAL_TASK_PREFIX = "local-";
 const MAX_LOCAL_RESULTS = 256;
 
-/** A best guess of an output's type: sniffed from base64 bytes, else the URL's extension, else the model's. */
-function contentTypeOf(model: ModelCapability | undefined, url?: string, base64?: string): string {
-  if (base64) {
-    const head = Buffer.from(base64.slice(0, 16), "base64");
-    if (head[0] === 0x89 && head[1] === 0x50) return "image/png";
-    if (head[0] === 0xff && head[1] === 0xd8) return "image/jpeg";
-    if (head.subarray(8, 12).toString("latin1") === "WEBP") return "image/webp";
-  }
-  const ext = url ? /\.(png|jpe?g|webp|mp4)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase() : undefined;
+/**
+ * A best guess of a URL output's type: the URL's extension, else the model's. Inline (base64) outputs carry
+ * none: the media layer names their type from the bytes when it saves them.
+ */
+function contentTypeOf(model: ModelCapability | undefined, url: string): string {
+  const ext = /\.(png|jpe?g|webp|mp4)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase();
   if (ext === "png") return "image/png";
   if (ext === "jpg" || ext === "jpeg") return "image/jpeg";
   if (ext === "webp") return "image/webp";
@@ -61,9 +60,7 @@ function outputsOf(
 ): TaskOutput[] {
   const outputs: TaskOutput[] = [];
   for (const url of result.imageUrls ?? []) outputs.push({ url, contentType: contentTypeOf(model, url) });
-  if (outputs.length === 0)
-    for (const base64 of result.binaryDataBase64 ?? [])
-      outputs.push({ base64, contentType: contentTypeOf(model, undefined, base64) });
+  if (outputs.length === 0) for (const base64 of result.binaryDataBase64 ?? []) outputs.push({ base64 });
   if (result.videoUrl) outputs.push({ url: result.videoUrl, contentType: "video/mp4" });
   return outputs;
 }
@@ -105,7 +102,8 @@ export class VisualProvider implements Provider {
   }
 
   async submit(request: ProviderRequest, options: SubmitOptions = {}): Promise<TaskRef> {
-    const native = toNativeRequest(request);
+    assertFitsModel(request);
+    const native = toVisualNativeRequest(request);
     const call = options.signal ? { signal: options.signal } : {};
     let taskId: string;
     if (native.action === "process") {

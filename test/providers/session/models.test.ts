@@ -1,16 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.js";
+import { assertFitsModel } from "../../../src/providers/rules.js";
+import { SESSION_MODELS } from "../../../src/providers/session/catalog.js";
+import { buildNativeRequest, toSessionNativeRequest } from "../../../src/providers/session/native.js";
+import { imagePixelSize } from "../../../src/providers/session/pixels.js";
 import {
   asyncVideoGenerationSchema,
-  buildNativeRequest,
   imageGenerationSchema,
-  imagePixelSize,
   parseRouteBody,
-  SESSION_MODELS,
-  toNativeRequest,
-  toUploadImage,
   videoGenerationSchema,
-} from "../../../src/providers/session/models.js";
+} from "../../../src/providers/session/schemas.js";
+import { toUploadImage } from "../../../src/providers/session/uploads.js";
 import type { ModelCapability, ProviderRequest } from "../../../src/providers/types.js";
 
 const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
@@ -24,6 +24,12 @@ function model(id: string): ModelCapability {
 
 function request(overrides: Partial<ProviderRequest> & { model: ModelCapability }): ProviderRequest {
   return { kind: "generate", prompt: "a cat", images: [], ...overrides };
+}
+
+/** What SessionProvider.submit sends: the model rules, then the translation. */
+function checkedNative(request: ProviderRequest) {
+  assertFitsModel(request);
+  return toSessionNativeRequest(request);
 }
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
@@ -155,7 +161,7 @@ describe("route schemas", () => {
 });
 
 describe("toUploadImage", () => {
-  it("passes URLs through and sniffs local bytes", () => {
+  it("passes URLs through and types local bytes by their name or data URL (the server judges the bytes)", () => {
     expect(toUploadImage("https://example.test/a.png", "images.0")).toEqual({
       source: "url",
       url: "https://example.test/a.png",
@@ -166,13 +172,17 @@ describe("toUploadImage", () => {
       contentType: "image/jpeg",
     });
     expect(toUploadImage(`data:image/png;base64,${PNG.toString("base64")}`, "images.1")).toMatchObject({
-      format: "png",
+      contentType: "image/png",
+      name: "images-1.png",
+    });
+    expect(toUploadImage(PNG, "images.2")).toMatchObject({
+      contentType: "application/octet-stream",
+      name: "images-2.bin",
     });
   });
 
-  it("refuses empty, non-image and oversized bytes before any upload", () => {
+  it("refuses empty and oversized bytes before any upload", () => {
     expect(() => toUploadImage(new Uint8Array(), "images.0")).toThrow(/empty/);
-    expect(() => toUploadImage(Buffer.from("hello world!"), "images.0")).toThrow(/not a JPEG, PNG or WebP/);
     const huge = Buffer.alloc(100 * 1024 * 1024 + 1);
     PNG.copy(huge);
     expect(() => toUploadImage(huge, "images.0")).toThrow(/at most 100 MB/);
@@ -188,7 +198,10 @@ describe("buildNativeRequest", () => {
       type: "json",
       json: { prompt: "x", model: "jimeng-4.5", images: ["https://a.test/1.png"] },
     });
-    const files = [toUploadImage(PNG, "images.0"), toUploadImage(JPEG, "images.1")];
+    const files = [
+      toUploadImage({ bytes: PNG, name: "a.png" }, "images.0"),
+      toUploadImage({ bytes: JPEG, name: "b.jpg" }, "images.1"),
+    ];
     const multipart = buildNativeRequest(
       "compose",
       { prompt: "x", intelligent_ratio: true, count: 1 },
@@ -233,9 +246,9 @@ describe("buildNativeRequest", () => {
   });
 });
 
-describe("toNativeRequest", () => {
+describe("model rules + toSessionNativeRequest", () => {
   it("maps generic options to native fields and keeps count client-side", () => {
-    const native = toNativeRequest(
+    const native = checkedNative(
       request({
         model: model("jimeng-4.0"),
         ratio: "16:9",
@@ -265,14 +278,17 @@ describe("toNativeRequest", () => {
 
   it("names the option and the model for generic options the model does not take", () => {
     const issues = issuesOf(() =>
-      toNativeRequest(request({ model: model("jimeng-4.5"), size: "1024x1024", seed: 7 })),
+      checkedNative(request({ model: model("jimeng-4.5"), size: "1024x1024", seed: 7 })),
     );
     expect(issues).toEqual([
-      { path: "size", message: expect.stringMatching(/not accepted by jimeng-4\.5: .*ratio and resolution/) },
-      { path: "seed", message: expect.stringMatching(/not accepted by jimeng-4\.5/) },
+      {
+        path: "size",
+        message: expect.stringMatching(/jimeng-4\.5 does not accept size; .*ratio and resolution/),
+      },
+      { path: "seed", message: expect.stringMatching(/jimeng-4\.5 does not accept seed/) },
     ]);
     const video = issuesOf(() =>
-      toNativeRequest(request({ kind: "video", model: model("jimeng-video-3.5-pro"), resolution: "1080p" })),
+      checkedNative(request({ kind: "video", model: model("jimeng-video-3.5-pro"), resolution: "1080p" })),
     );
     expect(video[0]).toEqual({
       path: "resolution",
@@ -281,7 +297,7 @@ describe("toNativeRequest", () => {
   });
 
   it("uploads resolved local images as multipart and URLs as JSON", () => {
-    const local = toNativeRequest(
+    const local = checkedNative(
       request({
         kind: "compose",
         model: model("jimeng-4.5"),
@@ -290,7 +306,7 @@ describe("toNativeRequest", () => {
     );
     expect(local.kind).toBe("compose");
     expect(local.body.type).toBe("multipart");
-    const frames = toNativeRequest(
+    const frames = checkedNative(
       request({
         kind: "video",
         model: model("jimeng-video-3.0"),
@@ -306,7 +322,7 @@ describe("toNativeRequest", () => {
 
   it("refuses images on text-to-image and too many images on compose", () => {
     expect(() =>
-      toNativeRequest(
+      checkedNative(
         request({ model: model("jimeng-4.5"), images: [{ source: "url", url: "https://a.test/1.png" }] }),
       ),
     ).toThrow(/compose/);
@@ -315,7 +331,7 @@ describe("toNativeRequest", () => {
       url: `https://a.test/${i}.png`,
     }));
     expect(() =>
-      toNativeRequest(request({ kind: "compose", model: model("jimeng-4.5"), images: eleven })),
+      checkedNative(request({ kind: "compose", model: model("jimeng-4.5"), images: eleven })),
     ).toThrow(/at most 10/);
   });
 });

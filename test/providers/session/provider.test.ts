@@ -125,7 +125,9 @@ describe("SessionProvider tasks", () => {
 
   it("refuses options the model does not take before sending anything", async () => {
     const { provider, make, emulator } = await setup();
-    await expect(provider.submit(make({ seed: 42 }))).rejects.toThrow(/seed: not accepted by jimeng-4\.5/);
+    await expect(provider.submit(make({ seed: 42 }))).rejects.toThrow(
+      /seed: model jimeng-4\.5 does not accept seed/,
+    );
     await expect(
       provider.submit(make({ model: provider.resolveModel("nanobanana", "generate") })),
     ).rejects.toThrow(/not offered to cn sessions/);

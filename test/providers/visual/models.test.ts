@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/errors.js";
+import { assertFitsModel } from "../../../src/providers/rules.js";
 import type { ProviderRequest, ResolvedImage } from "../../../src/providers/types.js";
+import { resolveVisualModel, VISUAL_MODELS } from "../../../src/providers/visual/catalog.js";
+import { toVisualNativeRequest } from "../../../src/providers/visual/native.js";
 import {
   parseNativeBody,
   RECAMERA_TEMPLATES,
-  resolveVisualModel,
-  toNativeRequest,
-  VISUAL_MODELS,
   VISUAL_SCHEMAS,
-} from "../../../src/providers/visual/models.js";
+} from "../../../src/providers/visual/schemas.js";
 
 const url = (n = 1): ResolvedImage[] =>
   Array.from({ length: n }, (_, i) => ({ source: "url", url: `https://example.com/${i}.png` }));
@@ -30,6 +30,12 @@ function request(model: string, fields: Partial<ProviderRequest> = {}): Provider
     model: resolveVisualModel(model, fields.kind ?? "generate"),
     ...fields,
   };
+}
+
+/** What VisualProvider.submit sends: the model rules, then the translation. */
+function checkedNative(request: ProviderRequest) {
+  assertFitsModel(request);
+  return toVisualNativeRequest(request);
 }
 
 function thrown(fn: () => unknown): ValidationError {
@@ -141,9 +147,9 @@ describe("native schemas", () => {
   });
 });
 
-describe("toNativeRequest", () => {
+describe("model rules + toVisualNativeRequest", () => {
   it("4.0: ratio + resolution → recommended width/height; count 1 → force_single; strength → scale", () => {
-    const native = toNativeRequest(
+    const native = checkedNative(
       request("jimeng-4.0", { ratio: "16:9", resolution: "4K", count: 1, strength: 0.3 }),
     );
     expect(native).toMatchObject({ reqKey: "jimeng_t2i_v40", action: "async" });
@@ -151,18 +157,18 @@ describe("toNativeRequest", () => {
   });
 
   it("4.0: resolution alone → size (area), leaving the ratio to the model", () => {
-    expect(toNativeRequest(request("jimeng-4.0", { resolution: "2k" })).body).toMatchObject({
+    expect(checkedNative(request("jimeng-4.0", { resolution: "2k" })).body).toMatchObject({
       size: 4194304,
     });
   });
 
   it("4.6: strength maps onto the integer 1–100 scale; portrait ratios swap sides", () => {
-    const body = toNativeRequest(request("jimeng-4.6", { strength: 1, ratio: "9:16" })).body;
+    const body = checkedNative(request("jimeng-4.6", { strength: 1, ratio: "9:16" })).body;
     expect(body).toMatchObject({ scale: 100, width: 1440, height: 2560 });
   });
 
   it("3.1: size WxH → width/height and seed passes through", () => {
-    expect(toNativeRequest(request("jimeng-3.1", { size: "1664x936", seed: 42 })).body).toMatchObject({
+    expect(checkedNative(request("jimeng-3.1", { size: "1664x936", seed: 42 })).body).toMatchObject({
       width: 1664,
       height: 936,
       seed: 42,
@@ -170,38 +176,36 @@ describe("toNativeRequest", () => {
   });
 
   it("URL images → image_urls", () => {
-    const body = toNativeRequest(request("jimeng-4.0", { kind: "compose", images: url(2) })).body;
+    const body = checkedNative(request("jimeng-4.0", { kind: "compose", images: url(2) })).body;
     expect(body.image_urls).toEqual(["https://example.com/0.png", "https://example.com/1.png"]);
   });
 
   it("local bytes → binary_data_base64 where the model accepts it", () => {
-    const body = toNativeRequest(request("jimeng-i2i-3.0", { kind: "compose", images: [local()] })).body;
+    const body = checkedNative(request("jimeng-i2i-3.0", { kind: "compose", images: [local()] })).body;
     expect(body.binary_data_base64).toEqual([Buffer.from([0x89, 0x50, 0x4e, 0x47]).toString("base64")]);
   });
 
-  it("local bytes for a URL-only model → ValidationError naming models that take files", () => {
-    const error = thrown(() =>
-      toNativeRequest(request("jimeng-4.0", { kind: "compose", images: [local()] })),
-    );
+  it("local bytes for a URL-only model → ValidationError saying how to fix it", () => {
+    const error = thrown(() => checkedNative(request("jimeng-4.0", { kind: "compose", images: [local()] })));
     expect(error.message).toMatch(/URLs only/);
-    expect(error.message).toContain("jimeng_i2i_v30");
+    expect(error.message).toMatch(/choose a model that accepts local files/);
   });
 
   it("video: duration 10 → frames 241, ratio → aspect_ratio", () => {
-    const body = toNativeRequest(
+    const body = checkedNative(
       request("jimeng-video-3.0", { kind: "video", duration: 10, ratio: "21:9" }),
     ).body;
     expect(body).toMatchObject({ frames: 241, aspect_ratio: "21:9" });
   });
 
   it("video: a duration other than 5 or 10 is refused", () => {
-    expect(() => toNativeRequest(request("jimeng-video-3.0", { kind: "video", duration: 7 }))).toThrow(
+    expect(() => checkedNative(request("jimeng-video-3.0", { kind: "video", duration: 7 }))).toThrow(
       /duration/,
     );
   });
 
   it("recamera: extra fields are merged and validated by the native schema", () => {
-    const body = toNativeRequest(
+    const body = checkedNative(
       request("jimeng_i2v_recamera_v30", {
         kind: "video",
         images: url(1),
@@ -214,7 +218,7 @@ describe("toNativeRequest", () => {
       image_urls: url(1).map((i) => (i as { url: string }).url),
     });
     const error = thrown(() =>
-      toNativeRequest(
+      checkedNative(
         request("jimeng_i2v_recamera_v30", { kind: "video", images: url(1), extra: { template_id: "x" } }),
       ),
     );
@@ -233,21 +237,23 @@ describe("toNativeRequest", () => {
   ] as const)("%s refuses the generic option in %j, naming it and the model", (model, fields, option) => {
     const kind = model.includes("i2v") ? "video" : "generate";
     const images = model.includes("i2v") ? url(1) : [];
-    const error = thrown(() => toNativeRequest(request(model, { kind, images, ...fields })));
+    const error = thrown(() => checkedNative(request(model, { kind, images, ...fields })));
     expect(error.issues[0]?.path).toBe(option);
     expect(error.message).toContain(resolveVisualModel(model, kind).id);
   });
 
   it("checks image counts, formats and sizes against the model's limits", () => {
-    expect(() => toNativeRequest(request("jimeng-3.1", { images: url(1) }))).toThrow(/takes no input images/);
+    expect(() => checkedNative(request("jimeng-3.1", { images: url(1) }))).toThrow(
+      /takes no reference images/,
+    );
     expect(() =>
-      toNativeRequest(request("jimeng_i2v_first_tail_v30", { kind: "video", images: url(1) })),
+      checkedNative(request("jimeng_i2v_first_tail_v30", { kind: "video", images: url(1) })),
     ).toThrow(/exactly 2/);
     expect(() =>
-      toNativeRequest(request("jimeng-i2i-3.0", { kind: "compose", images: [local({ format: "webp" })] })),
-    ).toThrow(/webp/);
+      checkedNative(request("jimeng-i2i-3.0", { kind: "compose", images: [local({ format: "webp" })] })),
+    ).toThrow(/WebP image; model jimeng_i2i_v30 accepts JPEG, PNG/);
     expect(() =>
-      toNativeRequest(
+      checkedNative(
         request("jimeng_i2v_first_v30", { kind: "video", images: [local({ width: 1000, height: 300 })] }),
       ),
     ).toThrow(/short side/);
@@ -255,12 +261,12 @@ describe("toNativeRequest", () => {
 
   it("count cannot exceed 15 minus the input images on 4.x", () => {
     expect(() =>
-      toNativeRequest(request("jimeng-4.0", { kind: "compose", count: 10, images: url(6) })),
+      checkedNative(request("jimeng-4.0", { kind: "compose", count: 10, images: url(6) })),
     ).toThrow(/count/);
   });
 
   it("2.1 (CVProcess): watermark → logo_info, action process", () => {
-    const native = toNativeRequest(request("jimeng-2.1", { watermark: true, ratio: "16:9" }));
+    const native = checkedNative(request("jimeng-2.1", { watermark: true, ratio: "16:9" }));
     expect(native).toMatchObject({
       action: "process",
       body: { logo_info: { add_logo: true }, width: 512, height: 288 },
