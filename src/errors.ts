@@ -9,7 +9,42 @@ export type ProviderName = "visual" | "session";
 export const BATCH_LOCKED_CODE = "BATCH_LOCKED";
 /** The code of errors that mean "configuration is missing or wrong" (credentials, endpoints): CLI exit 3. */
 export const CONFIG_ERROR_CODE = "CONFIG_ERROR";
-export type ErrorCode = string | number;
+/** The codes jimeng itself gives its errors. */
+export type JimengErrorCode =
+  | "VALIDATION_ERROR"
+  | "CONFIG_ERROR"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "NETWORK_ERROR"
+  | "BATCH_LOCKED"
+  | "UNCERTAIN_SUBMIT"
+  | "RESPONSE_TOO_LARGE"
+  | "UNEXPECTED_RESPONSE"
+  | "BAD_RESPONSE"
+  | "NO_OUTPUT"
+  | "EMPTY_OUTPUT"
+  | "OUTPUT_MISSING"
+  | "LOCAL_RESULT_GONE"
+  | "CANCEL_UNSUPPORTED"
+  | DownloadErrorCode
+  | "DOWNLOAD_TRUNCATED"
+  | "FILE_WRITE_FAILED"
+  | "UNSAFE_OUTPUT_URL"
+  | "UNSAFE_PATH";
+
+/** The codes of a DownloadError. */
+export type DownloadErrorCode =
+  | "DOWNLOAD_FAILED"
+  | "DOWNLOAD_INCOMPLETE"
+  | "DOWNLOAD_TOO_LARGE"
+  | "INVALID_OUTPUT";
+
+/**
+ * An error's `code`: one of jimeng's own codes, or what a remote service or the system said: a number (Visual
+ * API and jimeng-api codes) or a string of theirs (a gateway error name, `HTTP_503`, `ECONNRESET`). Compare
+ * with the literals of `JimengErrorCode`; prefer `instanceof` on the error classes where one exists.
+ */
+export type ErrorCode = JimengErrorCode | number | (string & {});
 
 export interface ErrorJSON {
   name: string;
@@ -172,7 +207,10 @@ export class NetworkError extends JimengError {
   }
 }
 
-/** A deadline passed. When a task was submitted, `taskId` lets the caller resume waiting later. */
+/**
+ * A deadline passed. Catch this for any timeout; `RequestTimeoutError` (one request got no answer in time)
+ * and `WaitTimeoutError` (waiting for a task ran out; its `taskId` resumes the wait) tell which.
+ */
 export class TimeoutError extends JimengError {
   override name = "TimeoutError";
   readonly taskId?: string;
@@ -195,6 +233,59 @@ export class TimeoutError extends JimengError {
     const json = super.toJSON();
     if (this.taskId !== undefined) json.taskId = this.taskId;
     if (this.lastStatus !== undefined) json.lastStatus = this.lastStatus;
+    return json;
+  }
+}
+
+/** One HTTP request (with its retries) got no answer within its deadline. Says nothing about any task. */
+export class RequestTimeoutError extends TimeoutError {
+  override name = "RequestTimeoutError";
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options);
+  }
+}
+
+/** Waiting for a submitted task (its polls or its downloads) ran out of time; the task may still finish. */
+export class WaitTimeoutError extends TimeoutError {
+  override name = "WaitTimeoutError";
+  declare readonly taskId: string;
+
+  constructor(
+    message: string,
+    options: { taskId: string; lastStatus?: string; hint?: string; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Saving an output failed: the server refused it, or what came was not a complete image or video. */
+export class DownloadError extends JimengError {
+  override name = "DownloadError";
+  declare readonly code: DownloadErrorCode;
+  /** The download's HTTP status, when the server refused it. */
+  readonly httpStatus?: number;
+  /** True when downloading again later may succeed (the server refused it for now, e.g. HTTP 503). */
+  readonly retryable: boolean;
+
+  constructor(
+    message: string,
+    options: {
+      code: DownloadErrorCode;
+      httpStatus?: number;
+      retryable?: boolean;
+      hint?: string;
+      cause?: unknown;
+    },
+  ) {
+    super(message, options);
+    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
+    this.retryable = options.retryable ?? false;
+  }
+
+  override toJSON(): ErrorJSON {
+    const json: ErrorJSON = { ...super.toJSON(), retryable: this.retryable };
+    if (this.httpStatus !== undefined) json.httpStatus = this.httpStatus;
     return json;
   }
 }

@@ -10,20 +10,30 @@ export type { BatchReport, BatchReportJob } from "./batch/report.js";
 export type { BatchEvent, BatchRunResult, OnBatchEvent, RunBatchOptions } from "./batch/runner.js";
 export { runBatch } from "./batch/runner.js";
 // The loopback emulator lives at `jimeng/emulator`, so that importing the SDK never loads it.
-export type { ErrorCode, ErrorJSON, ProviderName, ValidationIssue } from "./errors.js";
+export type {
+  DownloadErrorCode,
+  ErrorCode,
+  ErrorJSON,
+  JimengErrorCode,
+  ProviderName,
+  ValidationIssue,
+} from "./errors.js";
 // Errors: one hierarchy for everything.
 export {
   AbortError,
   ApiError,
   AuthError,
   ContentPolicyError,
+  DownloadError,
   InsufficientCreditsError,
   isJimengError,
   JimengError,
   NetworkError,
   RateLimitError,
+  RequestTimeoutError,
   TimeoutError,
   ValidationError,
+  WaitTimeoutError,
 } from "./errors.js";
 // Transport hooks.
 export type { DebugEvent, RetryEvent } from "./http/transport.js";

@@ -16,11 +16,12 @@ import {
   AbortError,
   ApiError,
   CONFIG_ERROR_CODE,
+  DownloadError,
   JimengError,
   NetworkError,
   type ProviderName,
   RateLimitError,
-  TimeoutError,
+  RequestTimeoutError,
   ValidationError,
 } from "../errors.js";
 import { refuseSymlink, writeFileSafely } from "../fs/safe-write.js";
@@ -215,9 +216,9 @@ export class ThrottleFeed {
 export function isSafeToRetry(error: unknown): boolean {
   if (error instanceof TaskFailedError) return false;
   if (error instanceof NetworkError || error instanceof RateLimitError) return true;
-  if (error instanceof TimeoutError) return error.taskId === undefined;
-  if (error instanceof ApiError) return error.retryable;
-  return error instanceof JimengError && error.code === "DOWNLOAD_FAILED";
+  if (error instanceof RequestTimeoutError) return true;
+  if (error instanceof ApiError || error instanceof DownloadError) return error.retryable;
+  return false;
 }
 
 /** A submit failure that proves the provider did not accept the job: a throttle, or a request never sent. */

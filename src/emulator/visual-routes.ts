@@ -1,9 +1,9 @@
 /**
  * The Visual API half of the emulator: `POST /?Action=…&Version=2022-08-31`, signature checked like the
- * gateway does (spec A.9 error shape and status), bodies validated by the registry's native schemas
+ * gateway does (its `ResponseMetadata.Error` shape and HTTP status), bodies validated by the registry's native schemas
  * (50215-style envelope naming the field), tasks on the core's clock, faults rendered as the real API's codes.
  *
- * Prompt markers: `[reject:CODE]` fails the submit with that code's envelope and HTTP status (spec B.5);
+ * Prompt markers: `[reject:CODE]` fails the submit with that code's envelope and HTTP status (the documented business codes);
  * `[fail:CODE]` (handled by the core) makes the task fail when polled.
  */
 import { randomBytes } from "node:crypto";
@@ -75,7 +75,7 @@ function success(data: unknown, id: string): EmulatorReply {
   return envelope(200, SUCCESS_CODE, "Success", id, data);
 }
 
-/** The business-code envelope for `code`, with the HTTP status of spec B.5 (400 when unknown). */
+/** The business-code envelope for `code`, with its documented HTTP status (400 when unknown). */
 function codeError(code: number, id: string, detail?: string): EmulatorReply {
   const info = VISUAL_CODES[code];
   const message = info?.message ?? "Internal Error";

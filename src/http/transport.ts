@@ -8,6 +8,7 @@ import {
   JimengError,
   NetworkError,
   RateLimitError,
+  RequestTimeoutError,
   TimeoutError,
 } from "../errors.js";
 import { parseServerJson } from "./json-text.js";
@@ -392,8 +393,8 @@ function combineSignals(
 
 class DeadlineReached extends Error {}
 
-function timeoutError(url: URL, timeoutMs: number): TimeoutError {
-  return new TimeoutError(`no answer from ${url.host} within ${formatMs(timeoutMs)}`, {
+function timeoutError(url: URL, timeoutMs: number): RequestTimeoutError {
+  return new RequestTimeoutError(`no answer from ${url.host} within ${formatMs(timeoutMs)}`, {
     hint: "raise the timeout, or check that the endpoint is reachable",
   });
 }

@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, lstat, open, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { formatBytes } from "../bytes.js";
-import { AbortError, JimengError, NetworkError, TimeoutError } from "../errors.js";
+import { AbortError, DownloadError, JimengError, NetworkError, TimeoutError } from "../errors.js";
 import { isRetryable, parseRetryAfter, retryDelay } from "../http/retry.js";
 import { sleep as defaultSleep } from "../http/sleep.js";
 import { HttpTransport } from "../http/transport.js";
@@ -256,8 +256,10 @@ async function fetchUrl(
   const { status, body } = response;
   if (status < 200 || status >= 300) {
     body.destroy();
-    const error = new JimengError(`downloading output ${index + 1} from ${host} failed: HTTP ${status}`, {
+    const error = new DownloadError(`downloading output ${index + 1} from ${host} failed: HTTP ${status}`, {
       code: "DOWNLOAD_FAILED",
+      httpStatus: status,
+      retryable: true,
       hint:
         status === 403 || status === 404 || status === 410
           ? "the output URL may have expired; fetch the task's status again for fresh URLs"
@@ -310,7 +312,7 @@ function* base64Chunks(text: string, start: number, index: number): Generator<Bu
     if (/\s/.test(piece)) piece = piece.replace(/\s+/g, "");
     const valid = last ? /^[A-Za-z0-9+/_-]*={0,2}$/ : /^[A-Za-z0-9+/_-]*$/;
     if (!valid.test(piece)) {
-      throw new JimengError(`output ${index + 1} is not valid base64`, { code: "INVALID_OUTPUT" });
+      throw new DownloadError(`output ${index + 1} is not valid base64`, { code: "INVALID_OUTPUT" });
     }
     const usable = last ? piece.length : piece.length - (piece.length % 4);
     if (usable > 0) yield Buffer.from(piece.slice(0, usable), "base64");
@@ -446,7 +448,7 @@ function checkFormat(written: Written, index: number, outputType: string | undef
   const incomplete = incompleteFormat(written, extension);
   if (incomplete) {
     throw new RetryableFailure(
-      new JimengError(`output ${index + 1} is an incomplete ${incomplete}`, {
+      new DownloadError(`output ${index + 1} is an incomplete ${incomplete}`, {
         code: "DOWNLOAD_INCOMPLETE",
         hint: "the server sent a cut-off file; downloads are retried from zero",
       }),
@@ -491,7 +493,7 @@ function mediaType(
   // A body that claims to be an image or a video must start like one: HTML served as image/png is not saved.
   if (declared !== undefined && /^(image|video)\//.test(declared)) {
     throw new RetryableFailure(
-      new JimengError(
+      new DownloadError(
         `output ${index + 1} was sent as ${declared}, but its bytes are not ${declared === "video/mp4" ? "an MP4 video" : `a ${declared.slice(6).toUpperCase()} image`}`,
         {
           code: "INVALID_OUTPUT",
@@ -501,7 +503,7 @@ function mediaType(
     );
   }
   if (declared !== undefined && /^(text\/|application\/(json|xml|problem))/.test(declared)) {
-    throw new JimengError(`the server sent ${declared} instead of an image or video`, {
+    throw new DownloadError(`the server sent ${declared} instead of an image or video`, {
       code: "INVALID_OUTPUT",
       hint: "the output URL may have expired or be an error page; fetch the task's status again",
     });
@@ -517,9 +519,9 @@ async function sameFile(file: string, written: Written): Promise<boolean> {
   return hash.digest("hex") === written.sha256;
 }
 
-function tooLarge(index: number, bytes: number, maxBytes: number, streaming = false): JimengError {
+function tooLarge(index: number, bytes: number, maxBytes: number, streaming = false): DownloadError {
   const size = streaming ? `more than ${formatBytes(maxBytes)}` : formatBytes(bytes);
-  return new JimengError(`output ${index + 1} is ${size}; the download limit is ${formatBytes(maxBytes)}`, {
+  return new DownloadError(`output ${index + 1} is ${size}; the download limit is ${formatBytes(maxBytes)}`, {
     code: "DOWNLOAD_TOO_LARGE",
     hint: "raise maxBytes if you expect outputs this large",
   });

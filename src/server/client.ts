@@ -3,7 +3,7 @@
  * for scripts that share one server instead of holding provider credentials. Only `fetch`; nothing of the
  * server (fastify, SQLite) is loaded, so it is part of the main `jimeng` entry.
  */
-import { AbortError, type ErrorJSON, JimengError, TimeoutError } from "../errors.js";
+import { AbortError, type ErrorJSON, JimengError, WaitTimeoutError } from "../errors.js";
 
 export interface ServiceClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:8080. */
@@ -194,7 +194,7 @@ export class ServiceClient {
         });
       }
       if (Date.now() + interval > deadline) {
-        throw new TimeoutError(`task ${taskId} did not finish in time (last status: ${result.status})`, {
+        throw new WaitTimeoutError(`task ${taskId} did not finish in time (last status: ${result.status})`, {
           taskId,
           lastStatus: result.status,
         });

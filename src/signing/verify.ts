@@ -15,7 +15,7 @@ import {
   stringToSign,
 } from "./volc-signer.js";
 
-/** Gateway error codes (spec A.9) the verifier can produce. */
+/** The Volcengine gateway's signature error codes the verifier can produce. */
 export type SignatureFailure =
   | "MissingAuthenticationToken"
   | "MissingSignature"

@@ -1,5 +1,5 @@
 /**
- * Volcengine request signing (HMAC-SHA256, "V4 style"; spec visual-api.md Part A), built in pure steps like
+ * Volcengine request signing (HMAC-SHA256, "V4 style", Volcengine's documented request-signing scheme), built in pure steps like
  * `@smithy/signature-v4`: payload hash → canonical query → canonical headers → canonical request →
  * credential scope → string to sign → signing key → `Authorization`. No I/O; time comes from a clock.
  */

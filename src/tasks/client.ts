@@ -2,7 +2,7 @@
  * `Jimeng`: the SDK's small client over one provider. `submit` checks everything it can before a request is
  * sent (it costs money), `waitFor` polls with backoff, `generate` is submit + wait + optional download.
  */
-import { AbortError, TimeoutError, ValidationError } from "../errors.js";
+import { AbortError, ValidationError, WaitTimeoutError } from "../errors.js";
 import {
   type DownloadedFile,
   type DownloadOptions as MediaDownloadOptions,
@@ -177,11 +177,14 @@ export class Jimeng {
         });
       } catch (error) {
         if (deadline?.aborted && !signal?.aborted) {
-          throw new TimeoutError(`the downloads of task ${ref.taskId} did not finish within the timeout`, {
-            taskId: ref.taskId,
-            lastStatus: "succeeded",
-            cause: error,
-          });
+          throw new WaitTimeoutError(
+            `the downloads of task ${ref.taskId} did not finish within the timeout`,
+            {
+              taskId: ref.taskId,
+              lastStatus: "succeeded",
+              cause: error,
+            },
+          );
         }
         if (signal?.aborted) {
           throw new AbortError(`stopped downloading the outputs of task ${ref.taskId}`, {

@@ -3,7 +3,7 @@
  * caller aborts. Time and sleeping are injected, so tests and the benchmark run in virtual time.
  *
  * - succeeded → resolves; failed / expired / cancelled → TaskFailedError;
- * - deadline → TimeoutError with the task id and the last status seen (the caller can resume with the id);
+ * - deadline → WaitTimeoutError with the task id and the last status seen (the caller can resume with the id);
  * - abort → AbortError with the task id. Neither ever resolves with partial output;
  * - a transient poll failure (network, throttling, a retryable server error, a single poll timing out) does
  *   not end the wait: it backs off and polls again until the deadline. Anything else ends it.
@@ -14,7 +14,8 @@ import {
   type JimengError,
   NetworkError,
   RateLimitError,
-  TimeoutError,
+  RequestTimeoutError,
+  WaitTimeoutError,
 } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
 import { sleep as realSleep } from "../http/sleep.js";
@@ -91,8 +92,8 @@ function priorsFor(
 /** Poll failures that say nothing about the task and may well pass: worth another poll later. */
 export function isTransientPollFailure(error: unknown): error is JimengError {
   if (error instanceof NetworkError || error instanceof RateLimitError) return true;
-  // A single poll that hit the transport's deadline (our own deadline's TimeoutError carries a taskId).
-  if (error instanceof TimeoutError) return error.taskId === undefined;
+  // A single poll that hit the transport's deadline (not our own deadline: that is a WaitTimeoutError).
+  if (error instanceof RequestTimeoutError) return true;
   return error instanceof ApiError && error.retryable;
 }
 
@@ -131,7 +132,7 @@ export async function waitForTask(
   let delay = nextPollDelay(schedule, { elapsedMs: started - origin, polls: 0 }, random);
 
   const timedOut = () =>
-    new TimeoutError(
+    new WaitTimeoutError(
       `task ${ref.taskId} did not finish within ${seconds(timeout)}` +
         (last ? ` (last status: ${last.status})` : " (no status received)"),
       {

@@ -1,7 +1,14 @@
 import { createServer } from "node:net";
 import { FormData, MockAgent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { AbortError, ApiError, NetworkError, RateLimitError, TimeoutError } from "../../src/errors.js";
+import {
+  AbortError,
+  ApiError,
+  NetworkError,
+  RateLimitError,
+  RequestTimeoutError,
+  TimeoutError,
+} from "../../src/errors.js";
 import {
   type DebugEvent,
   HttpTransport,
@@ -199,7 +206,9 @@ describe("HttpTransport.request", () => {
     const error = await rejectionOf(
       t.request({ method: "GET", url: s.url, safe: true, timeoutMs: 150, interpret }),
     );
+    expect(error).toBeInstanceOf(RequestTimeoutError);
     expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as unknown as TimeoutError).taskId).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(5000);
   });
 

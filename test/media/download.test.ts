@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AbortError, JimengError, NetworkError, ValidationError } from "../../src/errors.js";
+import { AbortError, DownloadError, NetworkError, ValidationError } from "../../src/errors.js";
 import { HttpTransport } from "../../src/http/transport.js";
 import { type DownloadOptions, downloadOutputs } from "../../src/media/download.js";
 import { type Handler, rejectionOf, startServer } from "../helpers/http-server.js";
@@ -124,7 +124,8 @@ describe("downloadOutputs", () => {
     expect(delays).toEqual([2000]);
 
     const error = await rejectionOf(downloadOutputs([{ url: url() }], options({ name: "other" })));
-    expect(error).toBeInstanceOf(JimengError);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error).toMatchObject({ code: "DOWNLOAD_FAILED", httpStatus: 404, retryable: true });
     expect(error.message).toMatch(/HTTP 404/);
     expect(error.hint).toMatch(/expired/);
     expect(server?.requests).toHaveLength(3);
@@ -152,7 +153,8 @@ describe("downloadOutputs", () => {
       res.end("<html><body>Access denied</body></html>");
     };
     const error = await rejectionOf(downloadOutputs([{ url: url() }], options()));
-    expect(error.code).toBe("INVALID_OUTPUT");
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error).toMatchObject({ code: "INVALID_OUTPUT", retryable: false });
     expect(error.message).toBe("the server sent text/html instead of an image or video");
     expect(await readdir(dir)).toEqual([]);
   });

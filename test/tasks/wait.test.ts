@@ -6,7 +6,9 @@ import {
   AuthError,
   NetworkError,
   RateLimitError,
+  RequestTimeoutError,
   TimeoutError,
+  WaitTimeoutError,
 } from "../../src/errors.js";
 import { sleep as realSleep } from "../../src/http/sleep.js";
 import type { TaskStatus } from "../../src/providers/types.js";
@@ -83,8 +85,10 @@ describe("waitFor", () => {
   it("throws TimeoutError with the task id and last status at the deadline, after a last poll there", async () => {
     const { wait, provider, start, time } = setup(["queued", "running"]);
     const error = await rejection(wait({ timeout: 30_000 }));
+    expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error).toMatchObject({ taskId: "task-42", lastStatus: "running" });
+    expect(error).not.toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ name: "WaitTimeoutError", taskId: "task-42", lastStatus: "running" });
     expect((error as TimeoutError).message).toMatch(/task-42.*30s.*running/);
     expect(provider.polledAt.at(-1)).toBe(start + 30_000);
     expect(time.now).toBe(start + 30_000);
@@ -102,7 +106,7 @@ describe("waitFor", () => {
       network(),
       new RateLimitError("slow down", { provider: "session", httpStatus: 429, code: 429 }),
       new ApiError("bad gateway", { provider: "session", httpStatus: 502, code: 502, retryable: true }),
-      new TimeoutError("the request took longer than 30s"),
+      new RequestTimeoutError("the request took longer than 30s"),
       "succeeded",
     ]);
     const retries: number[] = [];

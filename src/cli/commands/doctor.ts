@@ -19,6 +19,7 @@ import {
   JimengError,
   NetworkError,
   RateLimitError,
+  RequestTimeoutError,
   TimeoutError,
 } from "../../errors.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
@@ -146,7 +147,7 @@ export function judgeVisualProbe(endpoint: string, outcome: { answer?: string; e
       creds("ok", `signature accepted (GetResult for a made-up task: ${outcome.answer ?? "answered"})`),
     ];
   }
-  if (error instanceof NetworkError || (error instanceof TimeoutError && error.taskId === undefined)) {
+  if (error instanceof NetworkError || error instanceof RequestTimeoutError) {
     return [
       reach(
         "fail",

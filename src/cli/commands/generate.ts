@@ -6,7 +6,14 @@
  */
 
 import { formatBytes } from "../../bytes.js";
-import { AbortError, JimengError, type ProviderName, TimeoutError, ValidationError } from "../../errors.js";
+import {
+  AbortError,
+  JimengError,
+  type ProviderName,
+  TimeoutError,
+  ValidationError,
+  WaitTimeoutError,
+} from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import { checkNameTemplate } from "../../media/naming.js";
 import type { GenerationRequest } from "../../providers/request.js";
@@ -433,7 +440,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
       cause: error,
     });
   } else if (error instanceof TimeoutError) {
-    shown = new TimeoutError(error.message, {
+    shown = new WaitTimeoutError(error.message, {
       taskId: ref.taskId,
       ...(error.lastStatus !== undefined ? { lastStatus: error.lastStatus } : {}),
       hint: `the task keeps running on the server; pick it up with \`${resume}\``,

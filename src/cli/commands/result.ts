@@ -4,7 +4,7 @@
  * every submission), so the id alone is enough; `--provider`, `--model` and `--kind` override them, or fill
  * them in for a task this machine did not submit.
  */
-import { TimeoutError, ValidationError } from "../../errors.js";
+import { ValidationError, WaitTimeoutError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
 import { capOutputs } from "../../tasks/output-cap.js";
@@ -223,7 +223,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
           context,
           ending,
           timedOut
-            ? new TimeoutError(`the downloads of task ${taskId} did not finish within the timeout`, {
+            ? new WaitTimeoutError(`the downloads of task ${taskId} did not finish within the timeout`, {
                 taskId,
                 lastStatus: "succeeded",
                 cause: error,

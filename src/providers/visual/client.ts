@@ -73,7 +73,7 @@ export interface VisualCallOptions {
   timeout?: number;
 }
 
-/** Visible watermark, applied when results are fetched (spec B.3 LogoInfo). */
+/** Visible watermark, applied when results are fetched (the Visual API's `logo_info`). */
 export interface LogoInfo {
   addLogo?: boolean;
   /** 0 bottom-right (default), 1 bottom-left, 2 top-left, 3 top-right. */
@@ -84,7 +84,7 @@ export interface LogoInfo {
   logoTextContent?: string;
 }
 
-/** Invisible AIGC label required by Chinese AIGC labelling rules (spec B.3 AIGCMeta). */
+/** Invisible AIGC label required by Chinese AIGC labelling rules (the Visual API's `aigc_meta`). */
 export interface AigcMeta {
   producerId: string;
   contentProducer?: string;

@@ -1,7 +1,7 @@
 /**
- * Visual API responses → typed errors. The message itself says what to do (no separate `hint`, so the CLI
- * does not print the advice twice) (spec visual-api.md A.9 gateway errors, B.2 envelope, B.5 code table),
- * and a JSON parser that keeps `task_id` a string. Pure; shared by the client and the emulator.
+ * Visual API responses → typed errors: the gateway's `ResponseMetadata.Error`, the business envelope
+ * `{ code, message, request_id }` and the documented business codes. The message itself says what to do (no
+ * separate `hint`, so the CLI does not print the advice twice). Also a JSON parser that keeps `task_id` a string. Pure; shared by the client and the emulator.
  */
 import { ApiError, AuthError, ContentPolicyError, type ErrorCode, RateLimitError } from "../../errors.js";
 import { quoteUnsafeIntegers } from "../../http/json-text.js";
@@ -9,7 +9,7 @@ import { ENV_NAMES, howToSet } from "../../setting-names.js";
 
 export const SUCCESS_CODE = 10000;
 
-/** Gateway errors (spec A.9): `ResponseMetadata.Error.Code` → CodeN and HTTP status. */
+/** Volcengine gateway errors: `ResponseMetadata.Error.Code` → CodeN and HTTP status. */
 export const GATEWAY_ERRORS = {
   MissingParameter: { codeN: 100002, status: 400 },
   MissingAuthenticationToken: { codeN: 100003, status: 401 },
@@ -64,7 +64,7 @@ export interface CodeInfo {
   kind: CodeKind;
 }
 
-/** Business codes of spec B.5 with their HTTP status and the server's message. */
+/** The Visual API's documented business codes with their HTTP status and the server's message. */
 export const VISUAL_CODES: Readonly<Record<number, CodeInfo>> = {
   50411: { status: 400, message: "Pre Img Risk Not Pass", kind: "input-moderation" },
   50511: { status: 400, message: "Post Img Risk Not Pass", kind: "output-moderation" },
@@ -136,7 +136,7 @@ function asString(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-/** The gateway error inside a body, if any (spec A.9: when present, everything else is ignored). */
+/** The gateway error inside a body, if any (when present, the gateway refused the call and everything else is ignored). */
 export function gatewayErrorOf(
   json: unknown,
 ): { code: string; message: string; requestId?: string; codeN?: number } | undefined {

@@ -42,7 +42,7 @@ export const CAMERA_STRENGTHS = ["weak", "medium", "strong"] as const;
 /** 24·n+1 frames: 121 = 5 s, 241 = 10 s. */
 export const VIDEO_FRAMES = [121, 241] as const;
 
-/** Visible watermark (spec B.3 LogoInfo), snake_case as on the wire. */
+/** Visible watermark (the Visual API's `logo_info`), snake_case as on the wire. */
 export const logoInfoSchema = z.strictObject({
   add_logo: z.boolean().optional(),
   position: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).optional(),
@@ -50,7 +50,7 @@ export const logoInfoSchema = z.strictObject({
   opacity: z.number().min(0).max(1).optional(),
   logo_text_content: z.string().optional(),
 });
-/** Invisible AIGC label (spec B.3 AIGCMeta). */
+/** Invisible AIGC label (the Visual API's `aigc_meta`). */
 export const aigcMetaSchema = z.strictObject({
   producer_id: z.string().min(1).max(256),
   content_producer: z.string().max(256).optional(),
