@@ -80,6 +80,21 @@ export interface RetryEvent {
   code?: ErrorCode;
 }
 
+/** The transport settings every provider client takes as its own options. */
+export interface ClientTransportOptions {
+  /** Retries for retryable failures (polls, throttling, connections never made). Default 3. */
+  maxRetries?: number;
+  /** Largest API answer read (default 8 MB); a bigger one fails with RESPONSE_TOO_LARGE. */
+  maxResponseBytes?: number;
+  /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
+  dispatcher?: Dispatcher;
+  onRetry?: (event: RetryEvent) => void;
+  /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
+  gate?: TransportGate;
+  /** Request/response events with credentials redacted. */
+  onDebug?: (event: DebugEvent) => void;
+}
+
 export interface TransportOptions {
   /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent). The transport never closes it. */
   dispatcher?: Dispatcher;

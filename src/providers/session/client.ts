@@ -7,16 +7,15 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { type Dispatcher, FormData } from "undici";
+import { FormData } from "undici";
 import { ApiError, AuthError, ValidationError } from "../../errors.js";
 import {
+  type ClientTransportOptions,
   DEFAULT_TIMEOUT_MS,
-  type DebugEvent,
   type HttpMethod,
   HttpTransport,
   type RawResponse,
   type RetryEvent,
-  type TransportGate,
 } from "../../http/transport.js";
 import type { SessionRegion } from "../types.js";
 import { MAX_UPLOAD_BYTES, modelRegions } from "./catalog.js";
@@ -47,7 +46,7 @@ export const DEFAULT_SESSION_ENDPOINT = "http://127.0.0.1:5100";
  */
 export const DEFAULT_BLOCKING_TIMEOUT_MS = { image: 30 * 60_000, video: 60 * 60_000 } as const;
 
-export interface SessionClientOptions {
+export interface SessionClientOptions extends ClientTransportOptions {
   /** One session id, several comma-separated, or a list. Region prefixes `us-`/`hk-`/`jp-`/`sg-` and a `proxy@` prefix are understood. */
   sessionId: string | readonly string[];
   /** Default `http://127.0.0.1:5100`. */
@@ -56,15 +55,6 @@ export interface SessionClientOptions {
   timeout?: number;
   /** Deadline of the blocking routes. Default 30 min for images and compositions, 60 min for videos. */
   blockingTimeout?: number;
-  maxRetries?: number;
-  /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
-  /** Largest API answer read (default 8 MB); a bigger one fails with RESPONSE_TOO_LARGE. */
-  maxResponseBytes?: number;
-  dispatcher?: Dispatcher;
-  onRetry?: (event: RetryEvent) => void;
-  /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
-  gate?: TransportGate;
-  onDebug?: (event: DebugEvent) => void;
   /** Which async query routes the server has; `auto` (default) detects it once and remembers. */
   queryStyle?: "auto" | "split" | "generic";
   /** Injection points for tests. */

@@ -1,17 +1,9 @@
-/**
- * The official Visual API client (AK/SK signed): CVSync2AsyncSubmitTask, CVSync2AsyncGetResult and CVProcess.
- * Every attempt is signed afresh (new X-Date) in the transport's `prepare` hook, over the exact body bytes.
- * Task ids stay strings end to end.
- */
-import type { Dispatcher } from "undici";
 import { ApiError, ValidationError } from "../../errors.js";
 import {
-  type DebugEvent,
+  type ClientTransportOptions,
   HttpTransport,
   type Interpretation,
   type RawResponse,
-  type RetryEvent,
-  type TransportGate,
 } from "../../http/transport.js";
 import { ENV_NAMES } from "../../setting-names.js";
 import { VolcSigner } from "../../signing/volc-signer.js";
@@ -38,7 +30,7 @@ export const VISUAL_REGION = "cn-north-1";
 export const VISUAL_SERVICE = "cv";
 export const VISUAL_VERSION = "2022-08-31";
 
-export interface VisualClientOptions {
+export interface VisualClientOptions extends ClientTransportOptions {
   accessKeyId: string;
   secretAccessKey: string;
   /** STS token for temporary credentials (AK usually starts with AKTP). */
@@ -49,17 +41,6 @@ export interface VisualClientOptions {
   region?: string;
   /** Deadline per call in ms, retries included. Default 60 s. */
   timeout?: number;
-  /** Retries for retryable failures (polls, throttling). Default 3. */
-  maxRetries?: number;
-  /** Your own undici Dispatcher (Agent, ProxyAgent, MockAgent); never closed by the client. */
-  /** Largest API answer read (default 8 MB); a bigger one fails with RESPONSE_TOO_LARGE. */
-  maxResponseBytes?: number;
-  dispatcher?: Dispatcher;
-  onRetry?: (event: RetryEvent) => void;
-  /** Asked before every request attempt (`RequestRate` for a hard requests-per-second cap). */
-  gate?: TransportGate;
-  /** Request/response events with credentials redacted. */
-  onDebug?: (event: DebugEvent) => void;
   userAgent?: string;
   /** Injection points for tests: signing clock (ms), backoff sleep and jitter. */
   clock?: () => number;

@@ -220,15 +220,17 @@ function textToVideo() {
   return z.strictObject({ prompt, seed, frames, aspect_ratio: aspectRatio.default("16:9") });
 }
 
+const imageToVideoFields = {
+  prompt,
+  seed,
+  frames,
+  image_urls: z.array(httpUrl).optional(),
+  binary_data_base64: z.array(base64).optional(),
+};
+
 function imageToVideo(images: number) {
   return z
-    .strictObject({
-      prompt,
-      seed,
-      frames,
-      image_urls: z.array(httpUrl).optional(),
-      binary_data_base64: z.array(base64).optional(),
-    })
+    .strictObject(imageToVideoFields)
     .superRefine((value, ctx) => checkImages(value, ctx, images, images));
 }
 
@@ -240,11 +242,7 @@ export const i2vFirstTailV30Schema = imageToVideo(2);
 export const i2vFirstTailV30_1080Schema = imageToVideo(2);
 export const i2vRecameraV30Schema = z
   .strictObject({
-    prompt,
-    seed,
-    frames,
-    image_urls: z.array(httpUrl).optional(),
-    binary_data_base64: z.array(base64).optional(),
+    ...imageToVideoFields,
     template_id: z.enum(RECAMERA_TEMPLATES),
     camera_strength: z.enum(CAMERA_STRENGTHS),
   })
