@@ -34,6 +34,9 @@ describe("the public SDK surface", () => {
       "SessionClient",
       "SessionProvider",
       "JimengError",
+      "RequestTimeoutError",
+      "WaitTimeoutError",
+      "DownloadError",
       "TaskFailedError",
       "VolcSigner",
     ]) {
