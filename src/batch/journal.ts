@@ -78,6 +78,15 @@ export interface ReadJournalResult {
 /** Reads a journal line by line; a missing journal is an empty one. Unparseable lines are skipped, not fatal. */
 export async function readJournal(file: string): Promise<ReadJournalResult> {
   const records: JournalRecord[] = [];
+  const { skippedLines } = await scanJournal(file, (record) => records.push(record));
+  return { records, skippedLines };
+}
+
+/** Streams a journal's records to `onRecord` in order, without keeping them. */
+async function scanJournal(
+  file: string,
+  onRecord: (record: JournalRecord) => void,
+): Promise<{ skippedLines: number[] }> {
   const skippedLines: number[] = [];
   const input = createReadStream(file, { encoding: "utf8" });
   const opened = await new Promise<boolean>((resolve, reject) => {
@@ -87,7 +96,7 @@ export async function readJournal(file: string): Promise<ReadJournalResult> {
       else reject(error);
     });
   });
-  if (!opened) return { records, skippedLines };
+  if (!opened) return { skippedLines };
   let lineNumber = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber++;
@@ -100,10 +109,10 @@ export async function readJournal(file: string): Promise<ReadJournalResult> {
       continue;
     }
     const parsed = journalRecordSchema.safeParse(value);
-    if (parsed.success) records.push(parsed.data);
+    if (parsed.success) onRecord(parsed.data);
     else skippedLines.push(lineNumber);
   }
-  return { records, skippedLines };
+  return { skippedLines };
 }
 
 /** A job's latest state according to the journal. */
@@ -132,76 +141,79 @@ export type JournalState = Map<string, JobJournalState>;
 /** Folds records (in journal order) into each job's latest state. Pure. */
 export function replay(records: Iterable<JournalRecord>): JournalState {
   const state: JournalState = new Map();
-  for (const record of records) {
-    const previous = state.get(record.jobId);
-    const submissions = previous?.submissions ?? 0;
-    switch (record.type) {
-      case "submitting":
-        state.set(record.jobId, {
-          jobId: record.jobId,
-          status: "submitting",
-          hash: record.hash,
-          submissions: submissions + 1,
-          at: record.at,
-        });
-        break;
-      case "submitted": {
-        const ref: TaskRef = {
-          provider: record.provider,
-          taskId: record.taskId,
-          model: record.model,
-          kind: record.kind,
-          submittedAt: record.submittedAt ?? record.at,
-        };
-        if (record.account !== undefined) ref.account = record.account;
-        if (record.count !== undefined) ref.count = record.count;
-        const next: JobJournalState = {
-          jobId: record.jobId,
-          status: "submitted",
-          hash: record.hash,
-          ref,
-          submissions: Math.max(submissions, 1),
-          at: record.at,
-        };
-        if (record.endpoint !== undefined) next.endpoint = record.endpoint;
-        state.set(record.jobId, next);
-        break;
-      }
-      case "succeeded": {
-        const next: JobJournalState = {
-          jobId: record.jobId,
-          status: "succeeded",
-          hash: record.hash,
-          files: record.files,
-          submissions,
-          at: record.at,
-        };
-        const ref = refFor(previous, record.taskId);
-        if (ref !== undefined) next.ref = ref;
-        if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
-        state.set(record.jobId, next);
-        break;
-      }
-      case "failed": {
-        const next: JobJournalState = {
-          jobId: record.jobId,
-          status: "failed",
-          hash: record.hash,
-          error: record.error,
-          retryable: record.retryable,
-          submissions,
-          at: record.at,
-        };
-        const ref = refFor(previous, record.taskId);
-        if (ref !== undefined) next.ref = ref;
-        if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
-        if (record.status !== undefined) next.taskStatus = record.status;
-        state.set(record.jobId, next);
-        break;
-      }
+  for (const record of records) applyRecord(state, record);
+  return state;
+}
+
+/** Folds one record into `state` (the job's entry is replaced, never mutated). */
+export function applyRecord(state: JournalState, record: JournalRecord): void {
+  const previous = state.get(record.jobId);
+  const submissions = previous?.submissions ?? 0;
+  switch (record.type) {
+    case "submitting":
+      state.set(record.jobId, {
+        jobId: record.jobId,
+        status: "submitting",
+        hash: record.hash,
+        submissions: submissions + 1,
+        at: record.at,
+      });
+      break;
+    case "submitted": {
+      const ref: TaskRef = {
+        provider: record.provider,
+        taskId: record.taskId,
+        model: record.model,
+        kind: record.kind,
+        submittedAt: record.submittedAt ?? record.at,
+      };
+      if (record.account !== undefined) ref.account = record.account;
+      if (record.count !== undefined) ref.count = record.count;
+      const next: JobJournalState = {
+        jobId: record.jobId,
+        status: "submitted",
+        hash: record.hash,
+        ref,
+        submissions: Math.max(submissions, 1),
+        at: record.at,
+      };
+      if (record.endpoint !== undefined) next.endpoint = record.endpoint;
+      state.set(record.jobId, next);
+      break;
+    }
+    case "succeeded": {
+      const next: JobJournalState = {
+        jobId: record.jobId,
+        status: "succeeded",
+        hash: record.hash,
+        files: record.files,
+        submissions,
+        at: record.at,
+      };
+      const ref = refFor(previous, record.taskId);
+      if (ref !== undefined) next.ref = ref;
+      if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
+      state.set(record.jobId, next);
+      break;
+    }
+    case "failed": {
+      const next: JobJournalState = {
+        jobId: record.jobId,
+        status: "failed",
+        hash: record.hash,
+        error: record.error,
+        retryable: record.retryable,
+        submissions,
+        at: record.at,
+      };
+      const ref = refFor(previous, record.taskId);
+      if (ref !== undefined) next.ref = ref;
+      if (ref !== undefined && previous?.endpoint !== undefined) next.endpoint = previous.endpoint;
+      if (record.status !== undefined) next.taskStatus = record.status;
+      state.set(record.jobId, next);
+      break;
     }
   }
-  return state;
 }
 
 /** The previous state's task when the record names the same task (or none). */
@@ -213,8 +225,9 @@ function refFor(previous: JobJournalState | undefined, taskId: string | undefine
 
 /** Reads and replays the journal in `out`. */
 export async function replayJournal(out: string): Promise<{ state: JournalState; skippedLines: number[] }> {
-  const { records, skippedLines } = await readJournal(journalPath(out));
-  return { state: replay(records), skippedLines };
+  const state: JournalState = new Map();
+  const { skippedLines } = await scanJournal(journalPath(out), (record) => applyRecord(state, record));
+  return { state, skippedLines };
 }
 
 export interface JournalOptions {
@@ -227,6 +240,8 @@ export interface JournalOptions {
   now?: () => Date;
   /** Applied to every line before it is written (the CLI removes its secrets here). */
   redact?: (text: string) => string;
+  /** Sees each record as it is appended (the batch runner keeps the state of its jobs in flight from it). */
+  onRecord?: (record: JournalRecord) => void;
 }
 
 interface PendingWrite {
@@ -250,6 +265,7 @@ export class Journal {
     private readonly sync: "data" | "none",
     private readonly now: () => Date,
     private readonly redact: (text: string) => string,
+    private readonly onRecord: ((record: JournalRecord) => void) | undefined,
   ) {}
 
   /**
@@ -277,12 +293,14 @@ export class Journal {
       options.sync ?? "data",
       options.now ?? (() => new Date()),
       options.redact ?? ((text) => text),
+      options.onRecord,
     );
   }
 
   /** Appends one record; resolves when it is written (and synced, with `sync: "data"`). */
   append(record: JournalRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
+    this.onRecord?.(record);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ line: this.redact(`${JSON.stringify(record)}\n`), resolve, reject });
       this.draining ??= this.drain();
@@ -304,7 +322,8 @@ export class Journal {
     this.draining = undefined;
   }
 
-  private stamp(): string {
+  /** Now, as the journal stamps its records (ISO 8601). */
+  stamp(): string {
     return this.now().toISOString();
   }
 

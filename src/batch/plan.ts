@@ -56,62 +56,134 @@ export interface PlanOptions {
 }
 
 export interface ResumePlan {
+  /** Every job's decision, in job order; empty when the run keeps memory flat (`retain: false`). */
   jobs: PlannedJob[];
   counts: Record<PlanAction, number>;
   /** Ids of jobs whose earlier submit is uncertain (resubmitted or skipped, per `resubmitUncertain`). */
   uncertain: string[];
+  /** What is done with the uncertain jobs: submitted again (the default), or skipped. */
+  uncertainAction: "submit" | "skip";
 }
 
+/** Plans a list of jobs at once (the streamed form is `ResumePlanner`). */
 export function planResume(
   jobs: readonly BatchJob[],
   state: JournalState,
   options: PlanOptions = {},
 ): ResumePlan {
-  const retryFailed = options.retryFailed ?? false;
-  const resubmitUncertain = options.resubmitUncertain ?? true;
+  const planner = new ResumePlanner(state, options);
+  for (const job of jobs) planner.claimOwn(job);
+  for (const job of jobs) planner.takeOver(job);
+  const plan = planner.emptyPlan();
+  for (const job of jobs) {
+    const planned = planner.decide(job);
+    planner.count(plan, planned);
+    plan.jobs.push(planned);
+  }
+  return plan;
+}
 
-  // 1. A journal entry under the job's own id with the job's content belongs to that job.
-  const entries = new Map<BatchJob, JobJournalState>();
-  const claimed = new Set<string>();
-  for (const job of jobs) {
-    const own = state.get(job.id);
-    if (own?.hash === job.hash) {
-      entries.set(job, own);
-      claimed.add(job.id);
-    }
-  }
-  // 2. Other jobs take over an unclaimed entry with their content, in job order.
-  const byHash = new Map<string, JobJournalState[]>();
-  for (const entry of state.values()) {
-    if (claimed.has(entry.jobId)) continue;
-    const list = byHash.get(entry.hash);
-    if (list === undefined) byHash.set(entry.hash, [entry]);
-    else list.push(entry);
-  }
-  for (const job of jobs) {
-    if (entries.has(job)) continue;
-    const match = byHash.get(job.hash)?.shift();
-    if (match !== undefined) {
-      entries.set(job, match);
-      claimed.add(match.jobId);
-    }
+/**
+ * The planner over a stream of jobs, for files too large to hold: the journal's state is in memory, the jobs
+ * are not. Read the jobs in the same order three times: `claimOwn` each (a journal entry under the job's own id
+ * with the job's content belongs to it), then `takeOver` each (other jobs take an unclaimed entry with their
+ * content, in job order), then `decide` each, as often as needed: the answer for a job no longer changes.
+ * A fresh run (an empty journal) can skip the first two reads.
+ */
+export class ResumePlanner {
+  private readonly retryFailed: boolean;
+  private readonly resubmitUncertain: boolean;
+  /** Journal entries (by their job id) that a job of the file owns or took over. */
+  private readonly claimed = new Set<string>();
+  /** Journal entries (by their job id) whose id a job of the file has, whatever its content. */
+  private readonly idsInFile = new Set<string>();
+  /** Job id → the entry it took over by content (recorded under another id). */
+  private readonly takenOver = new Map<string, JobJournalState>();
+  private byHash: Map<string, JobJournalState[]> | undefined;
+
+  constructor(
+    private readonly state: JournalState,
+    options: PlanOptions = {},
+  ) {
+    this.retryFailed = options.retryFailed ?? false;
+    this.resubmitUncertain = options.resubmitUncertain ?? true;
   }
 
-  const planned: PlannedJob[] = [];
-  const counts: Record<PlanAction, number> = { skip: 0, poll: 0, submit: 0 };
-  const uncertain: string[] = [];
-  for (const job of jobs) {
-    // 3. Without a matching entry, an unclaimed one under the job's id means the job changed.
-    const own = state.get(job.id);
-    const entry = entries.get(job) ?? (own !== undefined && !claimed.has(own.jobId) ? own : undefined);
-    const decision = decide(job, entry, retryFailed, resubmitUncertain);
-    if (decision.reason === "uncertain") uncertain.push(job.id);
+  /** True when the journal has entries, so `claimOwn` and `takeOver` must see every job first. */
+  get needsClaims(): boolean {
+    return this.state.size > 0;
+  }
+
+  /** First read: a journal entry under the job's own id with the job's content belongs to that job. */
+  claimOwn(job: BatchJob): void {
+    const own = this.state.get(job.id);
+    if (own === undefined) return;
+    this.idsInFile.add(job.id);
+    if (own.hash === job.hash) this.claimed.add(job.id);
+  }
+
+  /** Whether a job of the file has the id of journal entry `jobId` (after `claimOwn` saw every job). */
+  inFile(jobId: string): boolean {
+    return this.idsInFile.has(jobId);
+  }
+
+  /** Second read: a job without its own entry takes over an unclaimed one with its content, in job order. */
+  takeOver(job: BatchJob): void {
+    if (this.state.get(job.id)?.hash === job.hash || this.takenOver.has(job.id)) return;
+    this.byHash ??= this.unclaimedByHash();
+    const match = this.byHash.get(job.hash)?.shift();
+    if (match === undefined) return;
+    this.takenOver.set(job.id, match);
+    this.claimed.add(match.jobId);
+  }
+
+  /** What to do with the job (after every job was claimed and taken over). */
+  decide(job: BatchJob): PlannedJob {
+    const own = this.state.get(job.id);
+    // Without a matching entry, an unclaimed one under the job's id means the job changed.
+    const entry =
+      (own?.hash === job.hash ? own : this.takenOver.get(job.id)) ??
+      (own !== undefined && !this.claimed.has(own.jobId) ? own : undefined);
+    const decision = decide(job, entry, this.retryFailed, this.resubmitUncertain);
     if (entry !== undefined) decision.previous = entry;
     if (entry !== undefined && entry.jobId !== job.id) decision.matchedFrom = entry.jobId;
-    counts[decision.action]++;
-    planned.push(decision);
+    return decision;
   }
-  return { jobs: planned, counts, uncertain };
+
+  /** The journal's entry under `jobId`, whatever its content. */
+  stateOf(jobId: string): JobJournalState | undefined {
+    return this.state.get(jobId);
+  }
+
+  /** Entries no job of the file owns or took over (after `takeOver` saw every job). */
+  *unclaimed(): Iterable<JobJournalState> {
+    for (const entry of this.state.values()) if (!this.claimed.has(entry.jobId)) yield entry;
+  }
+
+  emptyPlan(): ResumePlan {
+    return {
+      jobs: [],
+      counts: { skip: 0, poll: 0, submit: 0 },
+      uncertain: [],
+      uncertainAction: this.resubmitUncertain ? "submit" : "skip",
+    };
+  }
+
+  /** Adds a decision to the plan's counts. */
+  count(plan: ResumePlan, planned: PlannedJob): void {
+    plan.counts[planned.action]++;
+    if (planned.reason === "uncertain") plan.uncertain.push(planned.job.id);
+  }
+
+  private unclaimedByHash(): Map<string, JobJournalState[]> {
+    const byHash = new Map<string, JobJournalState[]>();
+    for (const entry of this.unclaimed()) {
+      const list = byHash.get(entry.hash);
+      if (list === undefined) byHash.set(entry.hash, [entry]);
+      else list.push(entry);
+    }
+    return byHash;
+  }
 }
 
 function decide(

@@ -4,7 +4,7 @@
  */
 import type { TaskState } from "../providers/types.js";
 import type { BatchJob } from "./job.js";
-import type { JournalError, JournalFileEntry, JournalState } from "./journal.js";
+import type { JobJournalState, JournalError, JournalFileEntry, JournalState } from "./journal.js";
 
 export interface BatchReportJob {
   id: string;
@@ -48,40 +48,11 @@ export interface BuildReportInput {
  * does not count: the job is reported as not yet run.
  */
 export function buildReport(input: BuildReportInput): BatchReport {
-  let succeeded = 0;
-  let failed = 0;
-  const jobs = input.jobs.map((job): BatchReportJob => {
-    const entry = input.state.get(job.id);
-    const current = entry !== undefined && entry.hash === job.hash ? entry : undefined;
-    const out: BatchReportJob = {
-      id: job.id,
-      status: "queued",
-      taskId: current?.ref?.taskId ?? null,
-      files: [],
-    };
-    switch (current?.status) {
-      case "succeeded":
-        succeeded++;
-        out.status = "succeeded";
-        out.files = current.files ?? [];
-        break;
-      case "failed":
-        failed++;
-        out.status = current.taskStatus ?? "failed";
-        if (current.error !== undefined) out.error = current.error;
-        break;
-      case "submitted":
-        out.status = "running";
-        break;
-      default:
-        break;
-    }
-    return out;
-  });
+  const jobs = input.jobs.map((job) => reportEntry(job, input.state.get(job.id)));
   return {
     total: jobs.length,
-    succeeded,
-    failed,
+    succeeded: jobs.filter(isSucceeded).length,
+    failed: jobs.filter(isFailed).length,
     interrupted: input.interrupted ?? false,
     jobs,
     startedAt: iso(input.startedAt),
@@ -89,6 +60,45 @@ export function buildReport(input: BuildReportInput): BatchReport {
   };
 }
 
-function iso(value: Date | string): string {
+/** A job's report entry from its latest journal state (`undefined`: nothing recorded yet). */
+export function reportEntry(
+  job: Pick<BatchJob, "id" | "hash">,
+  entry: JobJournalState | undefined,
+): BatchReportJob {
+  const current = entry !== undefined && entry.hash === job.hash ? entry : undefined;
+  const out: BatchReportJob = {
+    id: job.id,
+    status: "queued",
+    taskId: current?.ref?.taskId ?? null,
+    files: [],
+  };
+  switch (current?.status) {
+    case "succeeded":
+      out.status = "succeeded";
+      out.files = current.files ?? [];
+      break;
+    case "failed":
+      out.status = current.taskStatus ?? "failed";
+      if (current.error !== undefined) out.error = current.error;
+      break;
+    case "submitted":
+      out.status = "running";
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+export function isSucceeded(entry: BatchReportJob): boolean {
+  return entry.status === "succeeded";
+}
+
+/** Ended badly: `failed`, `expired` or `cancelled`. */
+export function isFailed(entry: BatchReportJob): boolean {
+  return entry.status === "failed" || entry.status === "expired" || entry.status === "cancelled";
+}
+
+export function iso(value: Date | string): string {
   return typeof value === "string" ? value : value.toISOString();
 }

@@ -1,9 +1,12 @@
 /**
- * The batch runner: validated jobs → resume plan → p-limit (with AIMD on throttling) and a hard request cap per
- * provider (submits and polls draw from it) → submit, journaled before it is sent and again as soon as the
- * provider accepts it → wait → download into `out` → `succeeded` with files and sha256, or `failed` with the
- * error. The journal is the only state: a run killed at any moment resumes from it without paying twice for
- * a task whose id was recorded.
+ * The batch runner: validated jobs → resume plan → job slots (AIMD on throttling) and a hard request cap per
+ * provider (submits and polls draw from it) → each job's life (`JobRunner`) → the report, written in job order
+ * as jobs finish (`ReportWriter`). The journal is the only state: a run killed at any moment resumes from it
+ * without paying twice for a task whose id was recorded.
+ *
+ * Memory is flat in the number of jobs for a streamed source: jobs are read with backpressure (at most a few
+ * per slot ahead), only the jobs in flight have state in memory, and finished entries go to disk in job order.
+ * A resume also holds the journal's state, one small record per journaled job.
  *
  * Interrupts: the first abort stops submitting; submits already sent are not aborted (their task ids still
  * reach the journal through `onSubmitted`), waits and downloads are; the run resolves with an `interrupted`
@@ -11,114 +14,57 @@
  */
 import { rename, stat } from "node:fs/promises";
 import path from "node:path";
-import pLimit from "p-limit";
-import {
-  AbortError,
-  ApiError,
-  CONFIG_ERROR_CODE,
-  DownloadError,
-  JimengError,
-  NetworkError,
-  type ProviderName,
-  RateLimitError,
-  RequestTimeoutError,
-  ValidationError,
-} from "../errors.js";
-import { refuseSymlink, writeFileSafely } from "../fs/safe-write.js";
-import { retryDelay } from "../http/retry.js";
+import type { ProviderName } from "../errors.js";
+import { ValidationError } from "../errors.js";
+import { refuseSymlink } from "../fs/safe-write.js";
 import { sleep as realSleep } from "../http/sleep.js";
-import { HttpTransport, type RetryEvent } from "../http/transport.js";
-import { type DownloadedFile, downloadOutputs } from "../media/download.js";
-import type { Provider, TaskRef, TaskState } from "../providers/types.js";
-import { Jimeng } from "../tasks/client.js";
-import { TaskFailedError } from "../tasks/errors.js";
-import type { TaskEvent } from "../tasks/events.js";
-import { capOutputs } from "../tasks/output-cap.js";
-import { checkRecordedFiles, describeProblems, type FileProblem } from "./files-on-disk.js";
-import { type BatchJob, toGenerationRequest } from "./job.js";
+import { HttpTransport } from "../http/transport.js";
+import type { Provider } from "../providers/types.js";
+import type { Jimeng } from "../tasks/client.js";
+import { BatchClients } from "./clients.js";
+import type { OnBatchEvent } from "./events.js";
+import { Interruption } from "./interruption.js";
+import { JobRunner } from "./job-runner.js";
+import { JobSlots } from "./job-slots.js";
+import { type JobSource, readJobs } from "./job-source.js";
 import {
-  JOURNAL_FILE,
+  applyRecord,
+  type JobJournalState,
   Journal,
-  type JournalError,
-  type JournalFileEntry,
   type JournalOptions,
+  type JournalRecord,
   type JournalState,
   journalPath,
   replayJournal,
-  summariseError,
-  withoutCredentials,
 } from "./journal.js";
 import { lockOutput } from "./lock.js";
-import { type PlannedJob, type PlanReason, planResume, type ResumePlan } from "./plan.js";
-import {
-  AimdConcurrency,
-  type ConcurrencyChange,
-  isTaskLimit,
-  isTaskLimitCode,
-  isThrottle,
-  RequestRate,
-  withRateLimit,
-} from "./rate.js";
-import { type BatchReport, buildReport } from "./report.js";
+import { type ResumePlan, ResumePlanner } from "./plan.js";
+import { RecordedProviderCheck } from "./recorded-providers.js";
+import { type BatchReport, reportEntry } from "./report.js";
+import { type ReportSummary, ReportWriter } from "./report-writer.js";
+import { forEachBounded } from "./scheduler.js";
+import { type Superseded, supersededTasks } from "./superseded.js";
+import type { ThrottleFeed } from "./throttle-feed.js";
+
+export type { BatchEvent, OnBatchEvent } from "./events.js";
+export { isSafeToRetry, MAX_THROTTLED_SUBMITS, OUTPUT_MISSING_CODE } from "./job-runner.js";
+export { ThrottleFeed } from "./throttle-feed.js";
 
 export const DEFAULT_BATCH_CONCURRENCY = 4;
 export const DEFAULT_BATCH_RETRIES = 2;
 /** Default output name template of batch files: stable across runs, so CI artifacts keep their names. */
 export const DEFAULT_BATCH_NAME = "{id}-{index}";
-/** Submits refused by throttling (never accepted, so never charged) are tried again up to this many times. */
-export const MAX_THROTTLED_SUBMITS = 8;
 export const REPORT_FILE = "report.json";
-/** The error code of a succeeded job whose files are gone and cannot be downloaded again. */
-export const OUTPUT_MISSING_CODE = "OUTPUT_MISSING";
-/** Recorded files checked (stat + sha256) at once on resume. */
-const DISK_CHECKS_AT_ONCE = 4;
-
-/** What the runner reports while it works; the CLI turns these into bars or lines. */
-export type BatchEvent =
-  /** The plan, before anything is sent. `uncertain`: jobs whose earlier submit may or may not have landed. */
-  | { type: "plan"; plan: ResumePlan; total: number; archivedJournal?: string; skippedLines: number[] }
-  /** A job left alone: already succeeded, failed earlier (without `retryFailed`), or uncertain and not resubmitted. */
-  | { type: "skip"; job: BatchJob; reason: PlanReason }
-  /** A job took a concurrency slot: it will submit, or poll the task an earlier run submitted. */
-  | { type: "start"; job: BatchJob; action: "submit" | "poll"; reason: PlanReason }
-  | { type: "submitted"; job: BatchJob; ref: TaskRef }
-  | { type: "status"; job: BatchJob; ref: TaskRef; status: TaskState; elapsedMs: number }
-  | { type: "download"; job: BatchJob; ref: TaskRef; index: number; bytes: number; total?: number }
-  /** A failure safe to retry; the job goes on after `delayMs`. */
-  | {
-      type: "retry";
-      job: BatchJob;
-      phase: "submit" | "wait" | "download";
-      attempt: number;
-      delayMs: number;
-      error: JournalError;
-    }
-  /** The provider throttled the batch for the first time; the effective concurrency dropped. Sent once. */
-  | { type: "throttled"; from: number; to: number }
-  /** Every change of the effective concurrency (down on throttling, back up on success). */
-  | { type: "concurrency"; change: ConcurrencyChange }
-  /** A job ended in this run. */
-  | {
-      type: "end";
-      job: BatchJob;
-      status: "succeeded" | "failed" | "expired" | "cancelled";
-      taskId?: string;
-      files: JournalFileEntry[];
-      error?: JournalError;
-    }
-  /**
-   * A task the journal records as paid and unfinished that no job of the file claims any more (the job changed
-   * or left the file): it is polled and saved under its own record instead of being dropped.
-   */
-  | { type: "superseded"; job: BatchJob; ref: TaskRef; replacedBy?: string }
-  /** The first abort: no more submits; waits and downloads stop. */
-  | { type: "interrupted" };
-
-export type OnBatchEvent = (event: BatchEvent) => void;
+/** Finished report entries held for a job before them still running, at most: past it, no new job starts. */
+const REORDER_WINDOW = 4096;
 
 export interface RunBatchOptions {
-  /** Validated jobs (`loadBatch`, `validateBatch`, `validateJobs`). */
-  jobs: readonly BatchJob[];
+  /**
+   * Validated jobs (`loadBatch`, `validateBatch`, `validateJobs`), or a function that reads them afresh on
+   * each call (`batchFileJobs(file)` for a validated file): the runner reads them in order once to plan (three
+   * times to resume) and once more to run, holding only the jobs in flight.
+   */
+  jobs: JobSource;
   /** The provider for jobs that do not name one. */
   provider: Provider;
   /** Providers for jobs whose `provider` field names another one. */
@@ -165,6 +111,12 @@ export interface RunBatchOptions {
   checkEndpoints?: boolean;
   /** Write `<out>/report.json` (default true). */
   writeReport?: boolean;
+  /**
+   * Keep every job's plan decision and report entry in the result (`plan.jobs`, `report.jobs`). Default: true
+   * for a list of jobs, false for a function source, whose run keeps memory flat in the number of jobs; its
+   * entries are in `report.json` and `reportText()`.
+   */
+  retain?: boolean;
   journal?: JournalOptions;
   /**
    * Applied to every byte written to the journal and the report (the CLI removes its secrets here, in all
@@ -172,8 +124,8 @@ export interface RunBatchOptions {
    */
   redact?: (text: string) => string;
   /**
-   * Injection points for tests and benchmarks: backoff sleeps (abortable), jitter, the report's timestamps,
-   * and the `qps` request cap's monotonic clock (ms).
+   * Injection points for tests and benchmarks: backoff sleeps (abortable), jitter, the report's and the
+   * journal's timestamps, and the `qps` request cap's monotonic clock (ms).
    */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   clock?: () => number;
@@ -188,45 +140,9 @@ export interface BatchRunResult {
   journalFile: string;
   /** `<out>/report.json`, when written. */
   reportFile?: string;
+  /** The whole report as JSON text (`JSON.stringify(report, null, indent)` with every entry), streamed. */
+  reportText(indent?: number): AsyncIterable<string>;
 }
-
-/**
- * Connects the providers' transport retries to a batch: create one, pass `onRetry` to the provider clients
- * (`new VisualProvider({ ..., onRetry: feed.onRetry })`) and the feed to `runBatch({ throttles: feed })`.
- * Only refusals about tasks in flight (50430) are passed on: they lower the batch's job concurrency. Refusals
- * about the request rate (HTTP 429, 50429, a session server's rate limit) are the transport's to back off per
- * request, so a throttled poll never takes job slots away from the whole batch.
- */
-export class ThrottleFeed {
-  readonly #listeners = new Set<() => void>();
-
-  readonly onRetry = (event: RetryEvent): void => {
-    if (!event.throttled || !isTaskLimitCode(event.code)) return;
-    for (const listener of this.#listeners) listener();
-  };
-
-  /** Returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-}
-
-/** Failures of a wait or a download that say nothing against the task: polling and downloading again is safe. */
-export function isSafeToRetry(error: unknown): boolean {
-  if (error instanceof TaskFailedError) return false;
-  if (error instanceof NetworkError || error instanceof RateLimitError) return true;
-  if (error instanceof RequestTimeoutError) return true;
-  if (error instanceof ApiError || error instanceof DownloadError) return error.retryable;
-  return false;
-}
-
-/** A submit failure that proves the provider did not accept the job: a throttle, or a request never sent. */
-function notAccepted(error: unknown): boolean {
-  return isThrottle(error) || (error instanceof NetworkError && error.notSent);
-}
-
-type JobOutcome = "succeeded" | "failed" | "stopped";
 
 /**
  * Runs the batch holding `<out>/.jimeng/lock` (unless `lock: false`): a second run on the same folder throws
@@ -258,489 +174,204 @@ function validateRunOptions(options: RunBatchOptions): void {
   }
 }
 
+interface PlannedRun {
+  planner: ResumePlanner;
+  plan: ResumePlan;
+  superseded: Superseded[];
+}
+
 async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
-  const { jobs, out, signal, onEvent } = options;
-  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
-  const retries = options.retries ?? DEFAULT_BATCH_RETRIES;
-  const sleep = options.sleep ?? realSleep;
-  const random = options.random ?? Math.random;
+  const { out } = options;
   const now = options.now ?? (() => new Date());
-  const emit = (event: BatchEvent) => onEvent?.(event);
+  const sleep = options.sleep ?? realSleep;
+  const emit: OnBatchEvent = (event) => options.onEvent?.(event);
+  const retain = options.retain ?? typeof options.jobs !== "function";
   const startedAt = now();
 
-  // 0. Nothing is read or written through a symlink planted at the journal's or the report's name.
+  // Nothing is read or written through a symlink planted at the journal's or the report's name.
   const journalFile = journalPath(out);
   const reportFile = path.join(out, REPORT_FILE);
   await refuseSymlink(path.dirname(journalFile), "journal folder");
   await refuseSymlink(journalFile, "journal");
   if (options.writeReport !== false) await refuseSymlink(reportFile, "report");
 
-  // 1. The plan: from the journal with `resume`; a fresh run archives an earlier journal and submits everything.
-  let archivedJournal: string | undefined;
-  let skippedLines: number[] = [];
-  let plan: ResumePlan;
-  let superseded: Superseded[] = [];
-  if (options.resume) {
-    const replayed = await replayJournal(out);
-    skippedLines = replayed.skippedLines;
-    plan = planResume(jobs, replayed.state, {
-      retryFailed: options.retryFailed ?? false,
-      resubmitUncertain: options.resubmitUncertain ?? true,
+  const clients = new BatchClients({
+    provider: options.provider,
+    ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.jimeng ? { jimeng: options.jimeng } : {}),
+    ...(options.qps !== undefined ? { qps: options.qps } : {}),
+    sleep,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const { planner, plan, superseded } = await planRun(options, clients, retain, startedAt, emit);
+
+  const inFlight = new InFlightStates();
+  const journal = await Journal.open(out, {
+    now,
+    ...options.journal,
+    ...(options.redact ? { redact: options.redact } : {}),
+    onRecord: (record) => inFlight.apply(record),
+  });
+  // The providers are the caller's to close (they may serve more than this batch); the rest is closed here,
+  // whatever happens.
+  const transport = new HttpTransport();
+  const concurrency = options.concurrency ?? DEFAULT_BATCH_CONCURRENCY;
+  const slots = new JobSlots(concurrency, emit, options.throttles);
+  const interruption = new Interruption(options.signal, emit, sleep);
+  let report: ReportWriter | undefined;
+  try {
+    const writer = await ReportWriter.open(out, {
+      retain,
+      ...(options.redact ? { redact: options.redact } : {}),
     });
-    superseded = supersededTasks(jobs, plan, replayed.state);
+    report = writer;
+    const runner = new JobRunner({
+      out,
+      name: options.name ?? DEFAULT_BATCH_NAME,
+      retries: options.retries ?? DEFAULT_BATCH_RETRIES,
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      resume: options.resume ?? false,
+      ...(options.signal ? { signal: options.signal } : {}),
+      journal,
+      clients,
+      transport,
+      slots,
+      interruption,
+      emit,
+      random: options.random ?? Math.random,
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+
+    const keeping = Promise.allSettled(
+      superseded.map(async (entry) => {
+        inFlight.track(entry.job.id, undefined);
+        await runner.keepPaid(entry);
+        const kept = reportEntry(entry.job, inFlight.release(entry.job.id));
+        return entry.replacedBy !== undefined ? { ...kept, replacedBy: entry.replacedBy } : kept;
+      }),
+    );
+    let crash: { error: unknown } | undefined;
+    try {
+      await forEachBounded(
+        readJobs(options.jobs),
+        async (job, position) => {
+          inFlight.track(job.id, planner.stateOf(job.id));
+          try {
+            await runner.run(planner.decide(job));
+          } catch (error) {
+            interruption.halt();
+            throw error;
+          }
+          await writer.add(position, reportEntry(job, inFlight.release(job.id)));
+        },
+        // A few jobs ahead per slot keep the slots busy; the window bounds entries held out of order.
+        { maxOpen: 2 * concurrency + 8, ready: (position) => position - writer.written < REORDER_WINDOW },
+      );
+    } catch (error) {
+      crash = { error };
+    }
+    const kept = await keeping;
+    for (const outcome of kept) if (outcome.status === "rejected") crash ??= { error: outcome.reason };
+    if (crash !== undefined) throw crash.error;
+
+    const summary: ReportSummary = {
+      interrupted: interruption.interrupted,
+      startedAt,
+      finishedAt: now(),
+      ...(kept.length > 0
+        ? { superseded: kept.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : [])) }
+        : {}),
+    };
+    await writer.close();
+    const result: BatchRunResult = {
+      report: writer.report(summary),
+      plan,
+      interrupted: interruption.interrupted,
+      journalFile,
+      reportText: (indent) => writer.chunks(summary, indent),
+    };
+    if (options.writeReport ?? true) {
+      await writer.writeFile(reportFile, summary);
+      result.reportFile = reportFile;
+    }
+    return result;
+  } finally {
+    interruption.dispose();
+    slots.dispose();
+    await report?.close();
+    await journal.close();
+    await transport.close();
+  }
+}
+
+/**
+ * The plan, before anything is sent: from the journal with `resume` (refused when a recorded task's provider
+ * is missing); a fresh run archives an earlier journal and submits everything. Emits the `plan` event.
+ */
+async function planRun(
+  options: RunBatchOptions,
+  clients: BatchClients,
+  retain: boolean,
+  startedAt: Date,
+  emit: OnBatchEvent,
+): Promise<PlannedRun> {
+  let state: JournalState = new Map();
+  let skippedLines: number[] = [];
+  let archivedJournal: string | undefined;
+  if (options.resume) {
+    ({ state, skippedLines } = await replayJournal(options.out));
   } else {
-    archivedJournal = await archiveJournal(journalFile, startedAt);
-    plan = planResume(jobs, new Map());
+    archivedJournal = await archiveJournal(journalPath(options.out), startedAt);
+  }
+  const planner = new ResumePlanner(state, {
+    retryFailed: options.retryFailed ?? false,
+    resubmitUncertain: options.resubmitUncertain ?? true,
+  });
+  if (planner.needsClaims) {
+    for await (const job of readJobs(options.jobs)) planner.claimOwn(job);
+    for await (const job of readJobs(options.jobs)) planner.takeOver(job);
+  }
+  const plan = planner.emptyPlan();
+  const check = new RecordedProviderCheck((name) => clients.provider(name), options.checkEndpoints ?? true);
+  let total = 0;
+  for await (const job of readJobs(options.jobs)) {
+    total++;
+    const planned = planner.decide(job);
+    planner.count(plan, planned);
+    check.note(planned);
+    if (retain) plan.jobs.push(planned);
   }
   emit({
     type: "plan",
     plan,
-    total: jobs.length,
+    total,
     skippedLines,
     ...(archivedJournal !== undefined ? { archivedJournal } : {}),
   });
-
-  const providerNamed = (name: ProviderName): Provider | undefined =>
-    name === options.provider.name ? options.provider : options.providers?.[name];
-  if (options.resume) checkRecordedProviders(plan, providerNamed, options.checkEndpoints ?? true);
-
-  const journal = await Journal.open(out, {
-    ...options.journal,
-    ...(options.redact ? { redact: options.redact } : {}),
-  });
-  const transport = new HttpTransport();
-  const clients = new Map<ProviderName, Jimeng>();
-  const makeClient = options.jimeng ?? ((provider: Provider) => new Jimeng({ provider }));
-  /** The client of a provider: a recorded task's own provider, else the job's, else the batch's default. */
-  const clientFor = (name: ProviderName): Jimeng => {
-    let client = clients.get(name);
-    if (client) return client;
-    const provider = providerNamed(name);
-    if (!provider) {
-      throw new ValidationError([
-        { path: "provider", message: `no ${name} provider is configured for this batch` },
-      ]);
-    }
-    const limited =
-      options.qps !== undefined
-        ? withRateLimit(
-            provider,
-            new RequestRate({
-              perSecond: options.qps,
-              sleep,
-              ...(options.clock ? { clock: options.clock } : {}),
-            }),
-          )
-        : provider;
-    client = makeClient(limited);
-    clients.set(name, client);
-    return client;
-  };
-
-  const limit = pLimit(concurrency);
-  const diskChecks = pLimit(DISK_CHECKS_AT_ONCE);
-  let throttleReported = false;
-  const aimd = new AimdConcurrency({
-    max: concurrency,
-    target: limit,
-    onChange: (change) => {
-      emit({ type: "concurrency", change });
-      if (change.reason === "throttled" && !throttleReported) {
-        throttleReported = true;
-        emit({ type: "throttled", from: change.from, to: change.to });
-      }
-    },
-  });
-
-  // A throttle seen anywhere lowers the limit once per round: the ticket is renewed only when a submit
-  // succeeds after it, so a burst of refusals of requests already under way counts as one.
-  let throttleTicket = aimd.start();
-  const throttled = () => {
-    aimd.throttled(throttleTicket);
-  };
-  const unsubscribe = options.throttles?.subscribe(throttled);
-
-  let interrupted = signal?.aborted === true;
-  const onAbort = () => {
-    if (interrupted) return;
-    interrupted = true;
-    emit({ type: "interrupted" });
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  if (interrupted) emit({ type: "interrupted" });
-
-  /** Backoff that ends early (false) when the run is interrupted. */
-  const pause = async (ms: number): Promise<boolean> => {
-    try {
-      await sleep(ms, signal);
-      return !interrupted;
-    } catch (error) {
-      if (error instanceof AbortError || signal?.aborted) return false;
-      throw error;
-    }
-  };
-
-  const fail = async (job: BatchJob, error: unknown, taskId: string | undefined): Promise<JobOutcome> => {
-    const status = error instanceof TaskFailedError ? error.state : undefined;
-    await journal.failed(job, error, {
-      ...(taskId !== undefined ? { taskId } : {}),
-      ...(status !== undefined ? { status } : {}),
-    });
-    emit({
-      type: "end",
-      job,
-      status: status ?? "failed",
-      ...(taskId !== undefined ? { taskId } : {}),
-      files: [],
-      error: summariseError(error).error,
-    });
-    return "failed";
-  };
-
-  const taskEvents = (job: BatchJob) => (event: TaskEvent) => {
-    if (event.type === "status") {
-      emit({
-        type: "status",
-        job,
-        ref: event.ref,
-        status: event.status.status,
-        elapsedMs: event.elapsedMs,
-      });
-    } else if (event.type === "retry" && isTaskLimit(event.error)) {
-      throttled();
-    }
-  };
-
-  /** Submits `job` (journaled before and after), retrying only what provably was not accepted. */
-  const submit = async (job: BatchJob, client: Jimeng, endpoint?: string): Promise<TaskRef | JobOutcome> => {
-    const request = toGenerationRequest(job);
-    let throttles = 0;
-    let unsent = 0;
-    for (;;) {
-      if (interrupted) return "stopped";
-      await journal.submitting(job);
-      const ticket = aimd.start();
-      try {
-        // No signal: a submit in flight lands, and its task id reaches the journal before we stop.
-        const ref = await client.submit(request, {
-          onSubmitted: async (accepted) => {
-            await journal.submitted(job, accepted, endpoint);
-            emit({ type: "submitted", job, ref: accepted });
-          },
-        });
-        aimd.succeeded(ticket);
-        throttleTicket = aimd.start();
-        return ref;
-      } catch (error) {
-        const refused = isThrottle(error);
-        if (isTaskLimit(error)) aimd.throttled(ticket);
-        if (!notAccepted(error)) return fail(job, error, undefined);
-        const budgetLeft = refused ? throttles++ < MAX_THROTTLED_SUBMITS : unsent++ < retries;
-        if (!budgetLeft) return fail(job, error, undefined);
-        const attempt = refused ? throttles : unsent;
-        const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
-        const delayMs = retryDelay(attempt - 1, hint, random);
-        emit({ type: "retry", job, phase: "submit", attempt, delayMs, error: summariseError(error).error });
-        if (!(await pause(delayMs))) return "stopped";
-      }
-    }
-  };
-
-  /**
-   * Waits for the task and saves its outputs; polls and downloads are safe to repeat. `explain` turns a final
-   * failure into the error recorded for the job.
-   */
-  const finish = async (
-    job: BatchJob,
-    client: Jimeng,
-    ref: TaskRef,
-    explain: (error: unknown) => unknown = (error) => error,
-  ): Promise<JobOutcome> => {
-    for (let attempt = 1; ; attempt++) {
-      if (interrupted) return "stopped";
-      let phase: "wait" | "download" = "wait";
-      try {
-        const result = await client.waitFor(ref, {
-          ...(signal ? { signal } : {}),
-          ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-          onEvent: taskEvents(job),
-        });
-        phase = "download";
-        // At most what the task can have made (its count, or the kind's maximum).
-        const { outputs } = capOutputs(result.status, ref).status;
-        const saved: DownloadedFile[] = await downloadOutputs(outputs, {
-          dir: out,
-          name: job.name ?? options.name ?? DEFAULT_BATCH_NAME,
-          context: { prompt: job.prompt, model: ref.model, taskId: ref.taskId, id: job.id },
-          transport,
-          sleep,
-          random,
-          ...(signal ? { signal } : {}),
-          onProgress: (progress) => emit({ type: "download", job, ref, ...progress }),
-        });
-        const files = saved.map((file) => ({
-          file: path.relative(out, file.file).split(path.sep).join("/"),
-          sha256: file.sha256,
-          bytes: file.bytes,
-        }));
-        await journal.succeeded(job, ref.taskId, files);
-        emit({ type: "end", job, status: "succeeded", taskId: ref.taskId, files });
-        return "succeeded";
-      } catch (error) {
-        if (signal?.aborted) return "stopped";
-        if (!isSafeToRetry(error) || attempt > retries) return fail(job, explain(error), ref.taskId);
-        const delayMs = retryDelay(attempt - 1, undefined, random);
-        emit({ type: "retry", job, phase, attempt, delayMs, error: summariseError(error).error });
-        if (!(await pause(delayMs))) return "stopped";
-      }
-    }
-  };
-
-  /** A succeeded job whose files are gone or changed: download its task's outputs again, or say they are lost. */
-  const redownload = async (planned: PlannedJob, problems: FileProblem[]): Promise<JobOutcome> => {
-    const { job } = planned;
-    const what = describeProblems(problems);
-    const ref = planned.previous?.ref;
-    const lost = (cause?: unknown) =>
-      new JimengError(
-        ref === undefined
-          ? `${what}, and the journal has no task to download it from again`
-          : `${what}, and task ${ref.taskId} could not be downloaded again${cause instanceof Error ? `: ${cause.message}` : ""}`,
-        {
-          code: OUTPUT_MISSING_CODE,
-          hint: "run the job again with --resume --retry-failed (that submits it again, and costs again)",
-          ...(cause !== undefined ? { cause } : {}),
-        },
-      );
-    if (ref === undefined) return fail(job, lost(), undefined);
-    if (interrupted) return "stopped";
-    return limit(async (): Promise<JobOutcome> => {
-      if (interrupted) return "stopped";
-      emit({ type: "start", job, action: "poll", reason: "missing-files" });
-      if (planned.matchedFrom !== undefined) await journal.submitted(job, ref, planned.previous?.endpoint);
-      let client: Jimeng;
-      try {
-        client = clientFor(ref.provider);
-      } catch (error) {
-        return fail(job, lost(error), ref.taskId);
-      }
-      return finish(job, client, ref, lost);
-    });
-  };
-
-  const runJob = async (planned: PlannedJob): Promise<JobOutcome> => {
-    const { job } = planned;
-    if (planned.action === "skip" && planned.reason === "succeeded" && options.resume) {
-      const files = planned.previous?.files ?? [];
-      const problems = await diskChecks(() => checkRecordedFiles(out, files));
-      if (problems.length > 0) return redownload(planned, problems);
-    }
-    if (planned.action === "skip") {
-      await rerecord(journal, planned);
-      emit({ type: "skip", job, reason: planned.reason });
-      return planned.reason === "succeeded" ? "succeeded" : "failed";
-    }
-    if (interrupted) return "stopped";
-    return limit(async (): Promise<JobOutcome> => {
-      if (interrupted) return "stopped";
-      emit({ type: "start", job, action: planned.action as "submit" | "poll", reason: planned.reason });
-      const providerName =
-        planned.action === "poll" && planned.ref
-          ? planned.ref.provider
-          : (job.provider ?? options.provider.name);
-      let client: Jimeng;
-      try {
-        client = clientFor(providerName);
-      } catch (error) {
-        return fail(job, error, undefined);
-      }
-      let ref: TaskRef;
-      if (planned.action === "poll" && planned.ref) {
-        ref = planned.ref;
-        await rerecord(journal, planned);
-      } else {
-        const submitted = await submit(job, client, providerNamed(providerName)?.endpoint);
-        if (typeof submitted === "string") return submitted;
-        ref = submitted;
-      }
-      return finish(job, client, ref);
-    });
-  };
-
-  // Every job settles before the journal closes, even when one of them hit an unexpected error.
-  /** A paid task no job of the file claims any more: polled and saved under its own record. */
-  const keepPaid = async ({ job, ref, endpoint, replacedBy }: Superseded): Promise<JobOutcome> => {
-    emit({ type: "superseded", job, ref, ...(replacedBy !== undefined ? { replacedBy } : {}) });
-    if (interrupted) return "stopped";
-    return limit(async (): Promise<JobOutcome> => {
-      if (interrupted) return "stopped";
-      emit({ type: "start", job, action: "poll", reason: "submitted" });
-      await journal.submitted(job, ref, endpoint);
-      let client: Jimeng;
-      try {
-        client = clientFor(ref.provider);
-      } catch (error) {
-        return fail(job, error, ref.taskId);
-      }
-      return finish(job, client, ref);
-    });
-  };
-
-  const settled = await Promise.allSettled([...plan.jobs.map(runJob), ...superseded.map(keepPaid)]);
-  signal?.removeEventListener("abort", onAbort);
-  unsubscribe?.();
-  const finishedAt = now();
-  await journal.close();
-  // The providers are the caller's to close (they may serve more than this batch).
-  await transport.close();
-  const crash = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
-  if (crash) throw crash.reason;
-
-  const { state } = await replayJournal(out);
-  const report = buildReport({ jobs, state, startedAt, finishedAt, interrupted });
-  if (superseded.length > 0) {
-    const kept = buildReport({ jobs: superseded.map((entry) => entry.job), state, startedAt, finishedAt });
-    report.superseded = kept.jobs.map((entry, index) => {
-      const replacedBy = superseded[index]?.replacedBy;
-      return replacedBy !== undefined ? { ...entry, replacedBy } : entry;
-    });
-  }
-  const result: BatchRunResult = { report, plan, interrupted, journalFile };
-  if (options.writeReport ?? true) {
-    const text = `${JSON.stringify(report, null, 2)}\n`;
-    await writeFileSafely(reportFile, options.redact ? options.redact(text) : text, { what: "report" });
-    result.reportFile = reportFile;
-  }
-  return result;
+  if (options.resume) check.verify();
+  return { planner, plan, superseded: options.resume ? supersededTasks(planner) : [] };
 }
 
-interface Superseded {
-  /** A stand-in job under which the task's result is journaled and its files are named. */
-  job: BatchJob;
-  ref: TaskRef;
-  endpoint?: string;
-  /** The id of the (changed) job of the file that replaced it, when there is one. */
-  replacedBy?: string;
-}
+/** The journal state of the jobs in flight only, kept from the records as they are appended. */
+class InFlightStates {
+  private readonly tracked = new Set<string>();
+  private readonly state: JournalState = new Map();
 
-/**
- * Tasks the journal records as submitted (so paid, and maybe still running) that no job of the file claims any
- * more: the job changed (another content hash), or left the file. They are polled and saved under their
- * own record: the old id, or `<id>~<old hash>` when the changed job still uses the id.
- */
-function supersededTasks(jobs: readonly BatchJob[], plan: ResumePlan, state: JournalState): Superseded[] {
-  const claimed = new Set<string>();
-  for (const planned of plan.jobs) {
-    if (planned.previous !== undefined && planned.reason !== "changed") claimed.add(planned.previous.jobId);
+  track(jobId: string, initial: JobJournalState | undefined): void {
+    this.tracked.add(jobId);
+    if (initial !== undefined) this.state.set(jobId, initial);
   }
-  const ids = new Set(jobs.map((job) => job.id));
-  const found: Superseded[] = [];
-  for (const entry of state.values()) {
-    if (claimed.has(entry.jobId) || entry.status !== "submitted" || entry.ref === undefined) continue;
-    const replaced = ids.has(entry.jobId);
-    const id = replaced ? `${entry.jobId}~${entry.hash.slice(0, 8)}` : entry.jobId;
-    const job: BatchJob = {
-      id,
-      hash: entry.hash,
-      kind: entry.ref.kind,
-      prompt: "",
-      source: { file: JOURNAL_FILE, line: 0 },
-    };
-    found.push({
-      job,
-      ref: entry.ref,
-      ...(entry.endpoint !== undefined ? { endpoint: entry.endpoint } : {}),
-      ...(replaced ? { replacedBy: entry.jobId } : {}),
-    });
-  }
-  return found;
-}
 
-/**
- * A recorded task can only be polled through the provider (and endpoint) that accepted it: through another
- * one the poll fails, and submitting the job again would pay twice. Refuses the resume, before anything is
- * sent, when such a provider is not configured for this run.
- */
-function checkRecordedProviders(
-  plan: ResumePlan,
-  providerNamed: (name: ProviderName) => Provider | undefined,
-  checkEndpoints: boolean,
-): void {
-  const missing = new Map<ProviderName, string[]>();
-  const moved: string[] = [];
-  for (const planned of plan.jobs) {
-    const ref = planned.ref;
-    if (planned.action !== "poll" || ref === undefined) continue;
-    const provider = providerNamed(ref.provider);
-    if (provider === undefined) {
-      const ids = missing.get(ref.provider) ?? [];
-      ids.push(planned.job.id);
-      missing.set(ref.provider, ids);
-      continue;
-    }
-    const recorded = planned.previous?.endpoint;
-    const current = provider.endpoint === undefined ? undefined : withoutCredentials(provider.endpoint);
-    if (checkEndpoints && recorded !== undefined && current !== undefined && recorded !== current) {
-      moved.push(`${planned.job.id} (task ${ref.taskId} at ${recorded}, this run uses ${current})`);
-    }
+  apply(record: JournalRecord): void {
+    if (this.tracked.has(record.jobId)) applyRecord(this.state, record);
   }
-  const problems: string[] = [];
-  for (const [name, ids] of missing) {
-    problems.push(
-      `${ids.length} recorded task(s) were submitted through the ${name} provider, which has no credentials in this run (${preview(ids)})`,
-    );
-  }
-  if (moved.length > 0) {
-    problems.push(`${moved.length} recorded task(s) were submitted to another endpoint: ${preview(moved)}`);
-  }
-  if (problems.length === 0) return;
-  throw new JimengError(`cannot resume: ${problems.join("; ")}. Nothing was sent.`, {
-    code: CONFIG_ERROR_CODE,
-    hint: "configure that provider's credentials and endpoint as in the run that submitted them, then resume again; polling elsewhere fails, and submitting again would pay twice",
-  });
-}
 
-function preview(items: readonly string[]): string {
-  return items.length <= 3
-    ? items.join(", ")
-    : `${items.slice(0, 3).join(", ")} and ${items.length - 3} more`;
-}
-
-/**
- * When the planner matched a journal entry recorded under another id (shifted `line-N` ids, a renamed job),
- * the state is written again under the job's own id, so the report and the next resume find it there.
- */
-async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
-  const previous = planned.previous;
-  if (planned.matchedFrom === undefined || previous === undefined) return;
-  const base = { jobId: planned.job.id, hash: planned.job.hash, at: new Date().toISOString() };
-  const taskId = previous.ref?.taskId;
-  switch (previous.status) {
-    case "submitted":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
-      return;
-    case "succeeded":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
-      await journal.append({
-        type: "succeeded",
-        ...base,
-        files: previous.files ?? [],
-        ...(taskId !== undefined ? { taskId } : {}),
-      });
-      return;
-    case "failed":
-      if (previous.ref) await journal.submitted(planned.job, previous.ref, previous.endpoint);
-      await journal.append({
-        type: "failed",
-        ...base,
-        error: previous.error ?? { code: "UNKNOWN", message: "failed in an earlier run" },
-        retryable: previous.retryable ?? false,
-        ...(taskId !== undefined ? { taskId } : {}),
-        ...(previous.taskStatus !== undefined ? { status: previous.taskStatus } : {}),
-      });
-      return;
-    case "submitting":
-      return;
+  /** Stops tracking the job; returns its latest state. */
+  release(jobId: string): JobJournalState | undefined {
+    const latest = this.state.get(jobId);
+    this.tracked.delete(jobId);
+    this.state.delete(jobId);
+    return latest;
   }
 }
 

@@ -100,7 +100,7 @@ function planLine(event: Extract<BatchEvent, { type: "plan" }>): string {
 function uncertainLine(event: Extract<BatchEvent, { type: "plan" }>): string | undefined {
   const ids = event.plan.uncertain;
   if (ids.length === 0) return undefined;
-  const resubmitted = event.plan.jobs.some((job) => job.reason === "uncertain" && job.action === "submit");
+  const resubmitted = event.plan.uncertainAction === "submit";
   const list = ids.slice(0, 5).join(", ") + (ids.length > 5 ? `, … (${ids.length})` : "");
   return resubmitted
     ? `${ids.length} job(s) were being submitted when the last run stopped (${list}); submitting them again — if the lost submit did land, it is charged twice (--no-resubmit-uncertain skips them)`

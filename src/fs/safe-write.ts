@@ -67,12 +67,13 @@ export async function ensureFolder(dir: string, what: string): Promise<void> {
 }
 
 /**
- * Writes `data` to `file` as a whole: a temp file created with O_EXCL beside it, then renamed over the name.
+ * Writes `data` (or the chunks it yields) to `file` as a whole: a temp file created with O_EXCL beside it, then
+ * renamed over the name.
  * Refuses a `file` that is a symlink. Readers never see a half-written file.
  */
 export async function writeFileSafely(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | AsyncIterable<string>,
   options: { what: string; mode?: number },
 ): Promise<void> {
   await refuseSymlink(file, options.what);
@@ -80,7 +81,8 @@ export async function writeFileSafely(
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, "wx", options.mode ?? PRIVATE_FILE_MODE);
-    await handle.writeFile(data);
+    if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
+    else for await (const chunk of data) await handle.write(chunk);
     await handle.close();
     handle = undefined;
     await rename(temp, file);

@@ -11,7 +11,14 @@ import {
 import { resolveImages as resolveLocalImages } from "../media/inputs.js";
 import { type GenerationRequest, generationRequestSchema } from "../providers/request.js";
 import { checkRequestFields } from "../providers/rules.js";
-import type { ModelCapability, Provider, ProviderRequest, TaskRef, TaskStatus } from "../providers/types.js";
+import type {
+  ModelCapability,
+  Provider,
+  ProviderRequest,
+  TaskOutput,
+  TaskRef,
+  TaskStatus,
+} from "../providers/types.js";
 import { parseOrThrow } from "../validation.js";
 import type { OnTaskEvent } from "./events.js";
 import { capOutputs } from "./output-cap.js";
@@ -162,9 +169,7 @@ export class Jimeng {
       const deadline = remaining !== undefined ? AbortSignal.timeout(remaining) : undefined;
       const downloadSignal = signal && deadline ? AbortSignal.any([signal, deadline]) : (deadline ?? signal);
       try {
-        files = await this.downloadOutputs(result.status.outputs, {
-          // `{date}` in file names follows this client's clock.
-          now: () => new Date(this.clock.now()),
+        files = await this.saveOutputs(result.status.outputs, {
           ...rest,
           context: {
             prompt: prepared.request.prompt,
@@ -200,6 +205,19 @@ export class Jimeng {
     }
     onEvent?.({ type: "done", ref, status: "succeeded", polls: result.polls, files: files?.length ?? 0 });
     return files ? { ...result, files } : result;
+  }
+
+  /**
+   * Saves a finished task's outputs through this client's media layer (the built-in one streams them to
+   * files); `{date}` in file names follows this client's clock, download backoff its sleep and jitter.
+   */
+  saveOutputs(outputs: readonly TaskOutput[], options: MediaDownloadOptions): Promise<DownloadedFile[]> {
+    return this.downloadOutputs(outputs, {
+      now: () => new Date(this.clock.now()),
+      sleep: this.sleep,
+      random: this.random,
+      ...options,
+    });
   }
 
   /** Closes the provider (its connection pool). */

@@ -23,7 +23,7 @@ const plan: BatchEvent = {
   type: "plan",
   total: 2,
   skippedLines: [],
-  plan: { jobs: [], counts: { submit: 2, poll: 0, skip: 0 }, uncertain: [] },
+  plan: { jobs: [], counts: { submit: 2, poll: 0, skip: 0 }, uncertain: [], uncertainAction: "submit" },
 };
 const run: BatchEvent[] = [
   plan,
