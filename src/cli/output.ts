@@ -4,6 +4,7 @@
  * removes known secrets (in any of their encoded forms) before it reaches a stream; text for a person also
  * has every control character but our own colour codes made visible.
  */
+import { once } from "node:events";
 import type { Ora } from "ora";
 import { type ErrorJSON, JimengError, ValidationError } from "../errors.js";
 import { redactSecrets, secretForms } from "../http/redact.js";
@@ -379,6 +380,20 @@ export class Output {
     this.io.stdout.write(
       this.redact(`${JSON.stringify(document, null, this.io.stdout.isTTY ? 2 : undefined)}\n`),
     );
+  }
+
+  /**
+   * `json` for a document too large to hold: `text(indent)` yields its JSON text in pieces, written as the
+   * stream takes them.
+   */
+  async jsonText(text: (indent: number | undefined) => AsyncIterable<string>): Promise<void> {
+    if (this.#documentWritten) throw new Error("jimeng: the --json document was already written");
+    this.#documentWritten = true;
+    const stdout = this.io.stdout;
+    for await (const chunk of text(stdout.isTTY ? 2 : undefined)) {
+      if (!stdout.write(this.redact(chunk))) await once(stdout, "drain");
+    }
+    stdout.write("\n");
   }
 
   /** The command's result: `document` with `--json`, else the human text. */

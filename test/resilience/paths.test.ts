@@ -192,8 +192,8 @@ describe("paths", () => {
     expect(outcome.escaped).toEqual([]);
     expect(strayFiles()).toEqual([]);
     expect(outcome.run.code, outcome.run.err.slice(-2000)).toBe(0);
-    // One image per job, plus the journal and the report.
-    expect(outcome.written).toBe(jobs.length + 2);
+    // One image per job, plus the journal, the report and its entries as the run wrote them.
+    expect(outcome.written).toBe(jobs.length + 3);
   });
 
   it("ids with separators or control characters are refused before anything is written", {

@@ -7,12 +7,14 @@
 import path from "node:path";
 import { BatchValidationError, validateBatch } from "../../batch/files.js";
 import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
+import { batchFileJobs } from "../../batch/job-source.js";
 import { replayJournal } from "../../batch/journal.js";
 import { lockOutput } from "../../batch/lock.js";
 import { planResume, type ResumePlan } from "../../batch/plan.js";
 import { RequestRate } from "../../batch/rate.js";
 import type { BatchReport } from "../../batch/report.js";
 import {
+  type BatchEvent,
   DEFAULT_BATCH_CONCURRENCY,
   DEFAULT_BATCH_RETRIES,
   runBatch,
@@ -29,7 +31,7 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
-import { failureText } from "../output.js";
+import { failureText, type Output } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
 import { pollIntervalCap, prepareProvider, withPlaceholderCredentials } from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
@@ -256,6 +258,18 @@ function supersededText(id: string, taskId: string, replacedBy: string | undefin
   return `${why} while its task ${taskId} was still running (already paid for); keeping that result as ${id}`;
 }
 
+/** A job that ended badly (now, or in an earlier run and skipped), as one line on stderr. */
+function printFailure(output: Output, event: BatchEvent): void {
+  const failed =
+    (event.type === "end" && event.status !== "succeeded") ||
+    (event.type === "skip" && event.reason === "failed");
+  if (!failed || event.error === undefined) return;
+  const status = event.type === "end" ? event.status : "failed";
+  output.stderrLine(
+    `${output.errStyle.red("✖")} ${safeText(event.job.id, 200)}: ${status}: ${failureText(event.error)}`,
+  );
+}
+
 function summaryText(report: BatchReport, reportFile: string | undefined): string {
   const lines = [`${report.succeeded} of ${report.total} succeeded, ${report.failed} failed`];
   const pending = report.total - report.succeeded - report.failed;
@@ -308,7 +322,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     };
 
     // A fresh --dry-run streams: validated without keeping the jobs, then printed from a second read.
-    const streamed = flags.dryRun && !flags.resume;
+    // A run streams too: validated here without keeping the jobs, then read again by the runner.
+    const streamed = !(flags.dryRun && flags.resume);
     const meter = columnMeter();
     const defaults = flags.model ? { defaults: { model: flags.model } } : {};
     const validation = await validateBatch(file, {
@@ -320,22 +335,22 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
           return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
         }
         const issues = await checkJob(job, provider);
-        if (streamed && issues.length === 0) meter.measure(job, provider);
+        if (flags.dryRun && issues.length === 0) meter.measure(job, provider);
         return issues;
       },
     });
     if (!validation.ok) throw new BatchValidationError(file, validation.issues);
-    if (streamed) {
+    if (flags.dryRun && !flags.resume) {
       const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;
       await printStreamedPlan(context, file, defaults, providerOf, meter.widths);
       return EXIT.ok;
     }
-    const jobs = validation.jobs;
     const out = prepared.settings.outDir.value;
     // Recorded tasks are polled through the provider that accepted them, so both are set up when they can be.
     if (flags.resume) for (const name of ["visual", "session"] as const) providerFor(name);
 
     if (flags.dryRun) {
+      const jobs = validation.jobs;
       const state = flags.resume ? (await replayJournal(out)).state : new Map();
       const plan = planResume(jobs, state, {
         retryFailed: flags.retryFailed,
@@ -352,7 +367,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     let result: Awaited<ReturnType<typeof runBatch>>;
     try {
       result = await runBatch({
-        jobs,
+        jobs: batchFileJobs(file, defaults),
+        retain: false,
         provider: main,
         providers: Object.fromEntries(providers),
         jimeng: (provider) =>
@@ -370,6 +386,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         onEvent: (event) => {
           if (event.type === "superseded")
             output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
+          // The progress display shows each failure as it happens; with --quiet it shows nothing but these.
+          if (output.mode.quiet) printFailure(output, event);
           progress.onEvent(event);
         },
         redact: (text) => output.redact(text),
@@ -383,15 +401,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const reportFile = result.reportFile
       ? path.relative(process.cwd(), result.reportFile) || result.reportFile
       : undefined;
-    // The progress display already showed each failure as it happened; with --quiet it showed nothing.
-    for (const job of output.mode.quiet ? report.jobs : []) {
-      if (job.error && job.status !== "succeeded") {
-        output.stderrLine(
-          `${output.errStyle.red("✖")} ${safeText(job.id, 200)}: ${job.status}: ${failureText(job.error)}`,
-        );
-      }
-    }
-    output.result(report, () => summaryText(report, reportFile));
+    if (output.mode.json) await output.jsonText((indent) => result.reportText(indent));
+    else output.print(summaryText(report, reportFile));
     if (result.interrupted) {
       const again = resumeCommand(file, out, flags, {
         provider: main.name,
