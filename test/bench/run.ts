@@ -6,7 +6,16 @@
 import { cpus } from "node:os";
 import type { Bench, BenchFigure } from "./types.js";
 
-const SUITES = ["signer", "coldstart", "polling", "batch", "memory", "download", "serve"] as const;
+const SUITES = [
+  "signer",
+  "coldstart",
+  "polling",
+  "batch",
+  "memory",
+  "batch-memory",
+  "download",
+  "serve",
+] as const;
 
 async function load(name: string): Promise<Bench | undefined> {
   try {

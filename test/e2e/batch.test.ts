@@ -64,6 +64,42 @@ describe("jimeng batch (built bin)", () => {
     expect(emulator.counters.requests).toBe(0);
   });
 
+  it("streams the plan of --dry-run --resume from the journal: done jobs skipped, changed and new ones submitted", async () => {
+    const first = await jobsFile("resume-plan.jsonl", [
+      { id: "a", prompt: "stays the same" },
+      { id: "b", prompt: "changes later" },
+    ]);
+    expect((await runCli(["batch", first, "-o", "out"], { env, cwd: work.dir }).exited).code).toBe(0);
+    const requests = emulator.counters.requests;
+    const second = await jobsFile("resume-plan.jsonl", [
+      { id: "a", prompt: "stays the same" },
+      { id: "b", prompt: "changed" },
+      { id: "c", prompt: "new", count: 2 },
+    ]);
+    const args = ["batch", second, "-o", "out", "--dry-run", "--resume"];
+    const json = await runCli(["--json", ...args], { env, cwd: work.dir }).exited;
+    const table = await runCli(args, { env, cwd: work.dir }).exited;
+
+    expect(json.code, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout);
+    expect(
+      plan.jobs.map((job: { id: string; action: string; reason: string }) => [
+        job.id,
+        job.action,
+        job.reason,
+      ]),
+    ).toEqual([
+      ["a", "skip", "succeeded"],
+      ["b", "submit", "changed"],
+      ["c", "submit", "new"],
+    ]);
+    expect(plan.counts).toEqual({ skip: 1, poll: 0, submit: 2 });
+    expect(plan.estimate).toEqual({ images: 3, videos: 0 });
+    expect(table.stdout).toContain("skip (succeeded)");
+    expect(table.stdout).toContain("3 jobs: 2 to submit, 0 to poll, 1 to skip");
+    expect(emulator.counters.requests).toBe(requests);
+  });
+
   it("runs jobs on both providers, saves every file with the emulator's sha256, and prints the report with --json", async () => {
     const file = await jobsFile("mixed.jsonl", [
       { id: "v1", prompt: "visual one", model: "jimeng_t2i_v31" },

@@ -10,7 +10,7 @@ import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
 import { batchFileJobs } from "../../batch/job-source.js";
 import { replayJournal } from "../../batch/journal.js";
 import { lockOutput } from "../../batch/lock.js";
-import { planResume, type ResumePlan } from "../../batch/plan.js";
+import { ResumePlanner } from "../../batch/plan.js";
 import { RequestRate } from "../../batch/rate.js";
 import type { BatchReport } from "../../batch/report.js";
 import {
@@ -181,78 +181,6 @@ export function resumeCommand(
   return parts.join(" ");
 }
 
-interface DryRunJob {
-  id: string;
-  line: number;
-  kind: string;
-  provider: ProviderName;
-  model: string;
-  action: string;
-  reason: string;
-  outputs: number;
-}
-
-function dryRunDocument(plan: ResumePlan, providers: Map<ProviderName, Provider>, fallback: Provider) {
-  let images = 0;
-  let videos = 0;
-  const jobs: DryRunJob[] = plan.jobs.map(({ job, action, reason }) => {
-    const provider = providers.get(job.provider ?? fallback.name) ?? fallback;
-    const model = provider.resolveModel(job.model, job.kind);
-    const outputs = model.output === "video" ? 1 : (job.count ?? 1);
-    if (action === "submit") {
-      if (model.output === "video") videos++;
-      else images += outputs;
-    }
-    return {
-      id: job.id,
-      line: job.source.line,
-      kind: job.kind,
-      provider: provider.name,
-      model: model.id,
-      action,
-      reason,
-      outputs,
-    };
-  });
-  return {
-    dryRun: true as const,
-    jobs,
-    counts: plan.counts,
-    uncertain: plan.uncertain,
-    estimate: { images, videos },
-  };
-}
-
-function dryRunTable(document: ReturnType<typeof dryRunDocument>): string {
-  const header = ["LINE", "ID", "KIND", "PROVIDER", "MODEL", "OUTPUTS", "ACTION"];
-  const rows = document.jobs.map((job) => [
-    String(job.line),
-    job.id,
-    job.kind,
-    job.provider,
-    job.model,
-    String(job.outputs),
-    job.action === "submit" ? job.action : `${job.action} (${job.reason})`,
-  ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join("  ")
-      .trimEnd();
-  const { counts, estimate } = document;
-  return [
-    line(header),
-    ...rows.map(line),
-    "",
-    `${document.jobs.length} jobs: ${counts.submit} to submit, ${counts.poll} to poll, ${counts.skip} to skip`,
-    `estimated cost: ${estimate.images} image(s)${estimate.videos ? `, ${estimate.videos} video(s)` : ""} (at least; some models make more per request)`,
-    "dry run: nothing was sent",
-  ].join("\n");
-}
-
 function supersededText(id: string, taskId: string, replacedBy: string | undefined): string {
   const why = replacedBy !== undefined ? `job ${replacedBy} changed` : `job ${id} is no longer in the file`;
   return `${why} while its task ${taskId} was still running (already paid for); keeping that result as ${id}`;
@@ -321,14 +249,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return provider;
     };
 
-    // A fresh --dry-run streams: validated without keeping the jobs, then printed from a second read.
-    // A run streams too: validated here without keeping the jobs, then read again by the runner.
-    const streamed = !(flags.dryRun && flags.resume);
+    // Nothing is kept: a dry run streams its plan from further reads of the file, a run reads it again itself.
     const meter = columnMeter();
     const defaults = flags.model ? { defaults: { model: flags.model } } : {};
     const validation = await validateBatch(file, {
       ...defaults,
-      keepJobs: !streamed,
+      keepJobs: false,
       validateJob: async (job) => {
         const provider = providerFor(job.provider ?? main.name);
         if (provider instanceof Error) {
@@ -340,24 +266,19 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       },
     });
     if (!validation.ok) throw new BatchValidationError(file, validation.issues);
-    if (flags.dryRun && !flags.resume) {
-      const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;
-      await printStreamedPlan(context, file, defaults, providerOf, meter.widths);
-      return EXIT.ok;
-    }
     const out = prepared.settings.outDir.value;
     // Recorded tasks are polled through the provider that accepted them, so both are set up when they can be.
     if (flags.resume) for (const name of ["visual", "session"] as const) providerFor(name);
 
     if (flags.dryRun) {
-      const jobs = validation.jobs;
-      const state = flags.resume ? (await replayJournal(out)).state : new Map();
-      const plan = planResume(jobs, state, {
-        retryFailed: flags.retryFailed,
-        resubmitUncertain: flags.resubmitUncertain,
-      });
-      const document = dryRunDocument(plan, providers, main);
-      output.result(document, () => dryRunTable(document));
+      const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;
+      const planner = flags.resume
+        ? new ResumePlanner((await replayJournal(out)).state, {
+            retryFailed: flags.retryFailed,
+            resubmitUncertain: flags.resubmitUncertain,
+          })
+        : undefined;
+      await printStreamedPlan(context, file, defaults, providerOf, meter.widths, planner);
       return EXIT.ok;
     }
 
