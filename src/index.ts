@@ -4,6 +4,8 @@ export type { BatchIssue, BatchValidation, ValidateBatchOptions } from "./batch/
 // Batches: files → validated jobs → concurrency and rate limits → journal (resume) → report.
 export { BatchValidationError, loadBatch, validateBatch } from "./batch/files.js";
 export type { BatchJob } from "./batch/job.js";
+export type { JobSource } from "./batch/job-source.js";
+export { batchFileJobs } from "./batch/job-source.js";
 export type { LockOwner, OutputLock } from "./batch/lock.js";
 export { BatchLockedError, lockOutput } from "./batch/lock.js";
 export type { BatchReport, BatchReportJob } from "./batch/report.js";
