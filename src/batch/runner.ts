@@ -242,45 +242,21 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
       ...(options.sleep ? { sleep: options.sleep } : {}),
     });
 
-    const keeping = Promise.allSettled(
-      superseded.map(async (entry) => {
-        inFlight.track(entry.job.id, undefined);
-        await runner.keepPaid(entry);
-        const kept = reportEntry(entry.job, inFlight.release(entry.job.id));
-        return entry.replacedBy !== undefined ? { ...kept, replacedBy: entry.replacedBy } : kept;
-      }),
-    );
-    let crash: { error: unknown } | undefined;
-    try {
-      await forEachBounded(
-        readJobs(options.jobs),
-        async (job, position) => {
-          inFlight.track(job.id, planner.stateOf(job.id));
-          try {
-            await runner.run(planner.decide(job));
-          } catch (error) {
-            interruption.halt();
-            throw error;
-          }
-          await writer.add(position, reportEntry(job, inFlight.release(job.id)));
-        },
-        // A few jobs ahead per slot keep the slots busy; the window bounds entries held out of order.
-        { maxOpen: 2 * concurrency + 8, ready: (position) => position - writer.written < REORDER_WINDOW },
-      );
-    } catch (error) {
-      crash = { error };
-    }
-    const kept = await keeping;
-    for (const outcome of kept) if (outcome.status === "rejected") crash ??= { error: outcome.reason };
-    if (crash !== undefined) throw crash.error;
-
+    const kept = await runEveryJob({
+      jobs: options.jobs,
+      planner,
+      superseded,
+      runner,
+      writer,
+      inFlight,
+      interruption,
+      concurrency,
+    });
     const summary: ReportSummary = {
       interrupted: interruption.interrupted,
       startedAt,
       finishedAt: now(),
-      ...(kept.length > 0
-        ? { superseded: kept.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : [])) }
-        : {}),
+      ...(superseded.length > 0 ? { superseded: kept } : {}),
     };
     await writer.close();
     const result: BatchRunResult = {
@@ -302,6 +278,58 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
     await journal.close();
     await transport.close();
   }
+}
+
+interface RunEveryJob {
+  jobs: JobSource;
+  planner: ResumePlanner;
+  superseded: readonly Superseded[];
+  runner: JobRunner;
+  writer: ReportWriter;
+  inFlight: InFlightStates;
+  interruption: Interruption;
+  concurrency: number;
+}
+
+/**
+ * Runs the file's jobs as they are read (and the superseded paid tasks beside them), each report entry to the
+ * writer as its job ends; returns the superseded tasks' entries. After an unexpected error nothing new starts;
+ * it is thrown once everything started has settled.
+ */
+async function runEveryJob(run: RunEveryJob): Promise<NonNullable<BatchReport["superseded"]>> {
+  const { planner, runner, writer, inFlight, interruption } = run;
+  const keeping = Promise.allSettled(
+    run.superseded.map(async (entry) => {
+      inFlight.track(entry.job.id, undefined);
+      await runner.keepPaid(entry);
+      const kept = reportEntry(entry.job, inFlight.release(entry.job.id));
+      return entry.replacedBy !== undefined ? { ...kept, replacedBy: entry.replacedBy } : kept;
+    }),
+  );
+  let crash: { error: unknown } | undefined;
+  try {
+    await forEachBounded(
+      readJobs(run.jobs),
+      async (job, position) => {
+        inFlight.track(job.id, planner.stateOf(job.id));
+        try {
+          await runner.run(planner.decide(job));
+        } catch (error) {
+          interruption.halt();
+          throw error;
+        }
+        await writer.add(position, reportEntry(job, inFlight.release(job.id)));
+      },
+      // A few jobs ahead per slot keep the slots busy; the window bounds entries held out of order.
+      { maxOpen: 2 * run.concurrency + 8, ready: (position) => position - writer.written < REORDER_WINDOW },
+    );
+  } catch (error) {
+    crash = { error };
+  }
+  const kept = await keeping;
+  for (const outcome of kept) if (outcome.status === "rejected") crash ??= { error: outcome.reason };
+  if (crash !== undefined) throw crash.error;
+  return kept.flatMap((outcome) => (outcome.status === "fulfilled" ? [outcome.value] : []));
 }
 
 /**
