@@ -47,7 +47,6 @@ import { type Superseded, supersededTasks } from "./superseded.js";
 import type { ThrottleFeed } from "./throttle-feed.js";
 
 export type { BatchEvent, OnBatchEvent } from "./events.js";
-export { isSafeToRetry, MAX_THROTTLED_SUBMITS, OUTPUT_MISSING_CODE } from "./job-runner.js";
 export { ThrottleFeed } from "./throttle-feed.js";
 
 export const DEFAULT_BATCH_CONCURRENCY = 4;
