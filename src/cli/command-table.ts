@@ -28,6 +28,15 @@ const loadSubmit = () => import("./commands/submit.js");
 const loadResult = () => import("./commands/result.js");
 const loadDoctor = () => import("./commands/doctor.js");
 const loadServe = () => import("./commands/serve.js");
+const loadWorker = () => import("./commands/worker.js");
+
+const redisOptions = [
+  {
+    flags: "--redis <url>",
+    description: "the shared BullMQ queue, e.g. redis://host:6379 (or JIMENG_REDIS_URL)",
+  },
+  { flags: "--redis-prefix <name>", description: "key prefix in Redis (default jimeng)" },
+];
 
 const promptArgument: ArgumentSpec = {
   name: "<prompt...>",
@@ -289,6 +298,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "--host <address>", description: "address to bind", defaultValue: "127.0.0.1" },
       { flags: "--data <dir>", description: "jimeng.db and files/ (default ./jimeng-data)" },
       { flags: "-c, --concurrency <n>", description: "tasks the workers run at once", defaultValue: "4" },
+      ...redisOptions,
       { flags: "--insecure-no-auth", description: "no API keys (the seeds' open mode); loopback only" },
       { flags: "--default-credits <n>", description: "credits of a new user", defaultValue: "10" },
       { flags: "--max-active-tasks <n>", description: "unfinished tasks per user (default 100)" },
@@ -318,6 +328,44 @@ export const COMMANDS: readonly CommandSpec[] = [
       "jimeng serve --emulator",
       "jimeng serve --data /srv/jimeng --host 0.0.0.0 --port 8080 -c 8",
       "jimeng serve --emulator --insecure-no-auth --port 8080",
+      "jimeng serve --redis redis://127.0.0.1:6379 --data /mnt/shared/jimeng",
+    ],
+  },
+  {
+    name: "worker",
+    summary: "run the tasks of serve --redis from the shared Redis queue (any number, on any machine)",
+    load: loadWorker,
+    interruptible: true,
+    options: [
+      ...redisOptions,
+      {
+        flags: "--data <dir>",
+        description: "the shared data folder; outputs go to <dir>/files (default ./jimeng-data)",
+      },
+      { flags: "-c, --concurrency <n>", description: "jobs this worker runs at once", defaultValue: "4" },
+      { flags: "--upstream-qps <n>", description: "most submits + polls per second, all workers together" },
+      {
+        flags: "--stall-timeout <duration>",
+        description: "how long a silent worker keeps its jobs before another takes them (default 30s)",
+      },
+      {
+        flags: "--no-resubmit-uncertain",
+        description: "fail jobs caught mid-submit by a dead worker instead of submitting them again",
+      },
+      {
+        flags: "--drain-timeout <duration>",
+        description: "on stop, how long running jobs may finish before going back to the queue (default 30s)",
+      },
+      {
+        flags: "--emulator-duration <duration>",
+        description: "with --emulator: how long an image takes, e.g. 50ms",
+      },
+      { flags: "--endpoint <url>", description: "the chosen provider's endpoint" },
+      { flags: "--region <region>", description: "Volcengine region (visual provider)" },
+    ],
+    examples: [
+      "jimeng worker --redis redis://127.0.0.1:6379 --data /mnt/shared/jimeng -c 8",
+      "JIMENG_REDIS_URL=redis://queue:6379 jimeng worker --upstream-qps 10",
     ],
   },
   {

@@ -11,21 +11,15 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import path from "node:path";
-import { isThrottle } from "../batch/rate.js";
-import {
-  AbortError,
-  ApiError,
-  JimengError,
-  NetworkError,
-  RateLimitError,
-  ValidationError,
-} from "../errors.js";
+import { AbortError, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
 import { HttpTransport } from "../http/transport.js";
 import { downloadOutputs } from "../media/download.js";
 import type { TaskRef, TaskStatus } from "../providers/types.js";
 import type { Jimeng } from "../tasks/client.js";
+import { describe, failTask, notAccepted, storedError } from "./outcome.js";
 import { recoveryAction } from "./recovery.js";
+import type { TaskQueue } from "./seam.js";
 import type { Store, StoredError, StoredOutput, StoredTask } from "./store.js";
 
 export interface WorkerPoolOptions {
@@ -44,7 +38,7 @@ export interface WorkerPoolOptions {
   random?: () => number;
 }
 
-export interface PoolCounters {
+export interface PoolCounters extends Record<string, number> {
   submits: number;
   submitFailures: number;
   resubmittedUncertain: number;
@@ -54,7 +48,7 @@ export interface PoolCounters {
 }
 
 /** Emits `change` (StoredTask) after every stored transition. */
-export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> {
+export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> implements TaskQueue {
   readonly counters: PoolCounters = {
     submits: 0,
     submitFailures: 0,
@@ -132,7 +126,7 @@ export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> {
   }
 
   /** Takes a queued task out of the queue (cancel); false when it already started. */
-  dequeue(id: string): boolean {
+  async dequeue(id: string): Promise<boolean> {
     if (!this.queued.delete(id)) return false;
     const at = this.queue.indexOf(id);
     if (at >= 0) this.queue.splice(at, 1);
@@ -281,22 +275,7 @@ export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> {
   }
 
   private fail(id: string, from: StoredTask["status"][], error: StoredError): void {
-    const task = this.store.getTask(id);
-    if (!task) return;
-    const refund = task.credits > 0 && (this.options.refundOn?.has(task.origin) ?? false);
-    this.store.transaction(() => {
-      if (
-        !this.store.updateTask(id, from, {
-          status: "failed",
-          error,
-          finishedAt: Date.now(),
-          ...(refund ? { credits: 0 } : {}),
-        })
-      ) {
-        return;
-      }
-      if (refund) this.store.refund(task.userId, task.credits);
-    });
+    if (!failTask(this.store, id, from, error, this.options.refundOn)) return;
     this.counters.failed++;
     this.changed(id);
   }
@@ -312,26 +291,4 @@ export function pollingProgress(elapsedMs: number, ref: Pick<TaskRef, "kind">): 
   const typicalMs = ref.kind === "video" ? 90_000 : 20_000;
   const share = 1 - Math.exp(-elapsedMs / typicalMs);
   return Math.min(90, 30 + Math.round(60 * share));
-}
-
-/** A submit failure that proves the provider did not accept the task: a throttle, or a request never sent. */
-function notAccepted(error: unknown): boolean {
-  return isThrottle(error) || (error instanceof NetworkError && error.notSent);
-}
-
-function storedError(error: unknown): StoredError {
-  // TaskFailedError (the task's own end) is an ApiError too.
-  if (error instanceof ApiError) {
-    return {
-      code: error.code,
-      message: error.message,
-      ...(error.requestId ? { requestId: error.requestId } : {}),
-    };
-  }
-  if (error instanceof JimengError) return { code: error.code, message: error.message };
-  return { code: "INTERNAL", message: describe(error) };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

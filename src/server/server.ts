@@ -8,6 +8,8 @@ import type { z } from "zod";
 import { RequestRate, withRateLimit } from "../batch/rate.js";
 import { ValidationError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
+import type { RedisTarget } from "../queue/bullmq.js";
+import type { TaskQueue } from "../queue/seam.js";
 import { Store } from "../queue/store.js";
 import { WorkerPool } from "../queue/worker-pool.js";
 import { Jimeng } from "../tasks/client.js";
@@ -55,6 +57,13 @@ export interface ServerOptions {
   drainTimeoutMs?: number;
   /** The service's public base URL for output links (default: from each request's Host header). */
   publicUrl?: string;
+  /**
+   * Run tasks on `jimeng worker` processes through a shared BullMQ queue in Redis instead of in this process:
+   * the node then keeps no state of its own beyond the data folder, which every node and worker shares.
+   */
+  redis?: RedisTarget;
+  /** With `redis`: how often unfinished tasks are checked against their jobs (default 10 s). */
+  reconcileMs?: number;
   /** fastify's logger option: `true` for JSON lines on stdout, or pino options. Default off. */
   logger?: boolean | Record<string, unknown>;
 }
@@ -62,7 +71,7 @@ export interface ServerOptions {
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
-  pool: WorkerPool;
+  pool: TaskQueue;
   /** The admin API key, only on the start that created it (print it once; it is stored hashed). */
   adminKey?: string;
   /** Starts listening; resolves with the base URL. Refuses a non-loopback host with `insecureNoAuth`. */
@@ -142,17 +151,30 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     // Request ids in every log line; the Authorization header is never logged (fastify logs no headers).
     requestIdHeader: "x-request-id",
   });
-  let pool: WorkerPool | undefined;
+  let pool: TaskQueue;
   try {
-    pool = new WorkerPool({
-      store,
-      jimeng,
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      ...(options.resubmitUncertain !== undefined ? { resubmitUncertain: options.resubmitUncertain } : {}),
-      ...(options.taskTimeoutMs !== undefined ? { timeout: options.taskTimeoutMs } : {}),
-      refundOn: new Set(["i2i"]),
-      log: app.log,
-    });
+    pool = options.redis
+      ? new (await import("../queue/redis-queue.js")).RedisTaskQueue({
+          store,
+          target: options.redis,
+          refundOn: new Set(["i2i"]),
+          ...(options.resubmitUncertain !== undefined
+            ? { resubmitUncertain: options.resubmitUncertain }
+            : {}),
+          ...(options.reconcileMs !== undefined ? { reconcileMs: options.reconcileMs } : {}),
+          log: app.log,
+        })
+      : new WorkerPool({
+          store,
+          jimeng,
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+          ...(options.resubmitUncertain !== undefined
+            ? { resubmitUncertain: options.resubmitUncertain }
+            : {}),
+          ...(options.taskTimeoutMs !== undefined ? { timeout: options.taskTimeoutMs } : {}),
+          refundOn: new Set(["i2i"]),
+          log: app.log,
+        });
   } catch (error) {
     store.close();
     throw error;
@@ -260,7 +282,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     () => document,
   );
 
-  pool.start();
+  try {
+    await pool.start();
+  } catch (error) {
+    await pool.drain(0);
+    store.close();
+    throw error;
+  }
   const workers = pool;
   let closing: Promise<void> | undefined;
   return {

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Provider } from "../providers/types.js";
+import type { TaskQueue } from "../queue/seam.js";
 import type { Store, StoredRequest, StoredTask, StoredUser, TaskOrigin } from "../queue/store.js";
-import type { WorkerPool } from "../queue/worker-pool.js";
 import { HttpError, notFound } from "./http-error.js";
 import { hashApiKey, newApiKey } from "./keys.js";
 import type { Quotas } from "./quotas.js";
@@ -32,7 +32,7 @@ const ID_PREFIX: Record<TaskOrigin, string> = {
 export class Service {
   constructor(
     readonly store: Store,
-    readonly pool: WorkerPool,
+    readonly pool: TaskQueue,
     readonly provider: Provider,
     readonly quotas: Quotas,
     readonly defaultCredits: number,

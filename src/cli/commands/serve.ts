@@ -7,6 +7,7 @@ import { ValidationError } from "../../errors.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { durationMs } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
+import { redisOption } from "../redis-option.js";
 import { pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
 
 export interface ServeDocument {
@@ -18,9 +19,11 @@ export interface ServeDocument {
   /** With `--emulator`: the in-process emulator the workers submit to. */
   emulator?: string;
   insecureNoAuth: boolean;
+  /** With `--redis`: the shared queue (password hidden); `jimeng worker` processes run the tasks. */
+  redis?: string;
 }
 
-function whole(value: unknown, flag: string, min: number): number | undefined {
+export function whole(value: unknown, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min) {
@@ -29,7 +32,7 @@ function whole(value: unknown, flag: string, min: number): number | undefined {
   return number;
 }
 
-function positive(value: unknown, flag: string): number | undefined {
+export function positive(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
   if (!(number > 0) || !Number.isFinite(number)) {
@@ -38,7 +41,7 @@ function positive(value: unknown, flag: string): number | undefined {
   return number;
 }
 
-function duration(value: unknown, flag: string): number | undefined {
+export function duration(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = durationMs(String(value), { allowZero: true });
   if (ms === undefined)
@@ -50,7 +53,13 @@ function human(document: ServeDocument): string {
   const lines = [
     `jimeng serve listening on ${document.url} (data: ${document.data}, provider: ${document.provider})`,
   ];
-  if (document.emulator) lines.push(`  workers submit to the built-in emulator at ${document.emulator}`);
+  if (document.redis) {
+    lines.push(
+      `  tasks go to the shared queue at ${document.redis}; start workers with \`jimeng worker --redis <url>\``,
+    );
+  } else if (document.emulator) {
+    lines.push(`  workers submit to the built-in emulator at ${document.emulator}`);
+  }
   if (document.insecureNoAuth)
     lines.push("  --insecure-no-auth: every request acts as the admin (loopback only)");
   if (document.adminKey) {
@@ -82,6 +91,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const upstreamQps = positive(options.upstreamQps, "--upstream-qps");
   const drainTimeoutMs = duration(options.drainTimeout, "--drain-timeout");
   const emulatorMs = duration(options.emulatorDuration, "--emulator-duration");
+  const redis = await redisOption(context, options);
   const { isLoopback } = await import("../../server/server.js");
   if (insecureNoAuth && !isLoopback(host)) {
     throw new ValidationError([
@@ -122,6 +132,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
       ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}),
       ...(typeof options.publicUrl === "string" ? { publicUrl: options.publicUrl } : {}),
+      ...(redis ? { redis } : {}),
     });
     let url: string;
     try {
@@ -137,6 +148,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       insecureNoAuth,
       ...(server.adminKey ? { adminKey: server.adminKey } : {}),
       ...(prepared.emulatorUrl ? { emulator: prepared.emulatorUrl } : {}),
+      ...(redis ? { redis: redis.display } : {}),
     };
     context.output.result(document, () => human(document));
     context.output.info("Press Ctrl-C to stop (running tasks finish first).");

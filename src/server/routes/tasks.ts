@@ -176,10 +176,10 @@ export function registerTaskRoutes(context: ServerContext): void {
   );
 }
 
-function cancel(context: ServerContext, caller: Caller, id: string) {
+async function cancel(context: ServerContext, caller: Caller, id: string) {
   const { service } = context;
   const task = service.visibleTask(caller, id);
-  if (task.status === "pending" && service.pool.dequeue(id)) {
+  if (task.status === "pending" && (await service.pool.dequeue(id))) {
     service.store.transaction(() => {
       if (
         service.store.updateTask(id, ["pending"], { status: "cancelled", finishedAt: Date.now(), credits: 0 })

@@ -1,0 +1,111 @@
+/**
+ * `jimeng worker --redis <url>`: runs the tasks of `serve --redis` (and the jobs of `batch --redis`) from the
+ * shared BullMQ queue, on any machine, with this machine's provider credentials (environment or config).
+ * Outputs go to `<data>/files/`, the folder every node of the deployment mounts. Ctrl-C or SIGTERM stops
+ * taking jobs and lets running ones finish (`--drain-timeout`); what is still running then is handed back to
+ * the queue with its upstream task id, for another worker to poll.
+ */
+import path from "node:path";
+import { ValidationError } from "../../errors.js";
+import { ENV_NAMES } from "../../setting-names.js";
+import type { CommandCall, CommandContext } from "../command-types.js";
+import { EXIT } from "../exit-codes.js";
+import { redisOption } from "../redis-option.js";
+import { pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
+import { duration, positive, whole } from "./serve.js";
+
+export interface WorkerDocument {
+  redis: string;
+  prefix: string;
+  data: string;
+  provider: string;
+  concurrency: number;
+  /** With `--emulator`: the in-process emulator this worker submits to. */
+  emulator?: string;
+}
+
+function human(document: WorkerDocument): string {
+  const lines = [
+    `jimeng worker taking jobs from ${document.redis} (prefix ${document.prefix}), ${document.concurrency} at a time`,
+    `  provider: ${document.provider}; outputs: ${path.join(document.data, "files")}`,
+  ];
+  if (document.emulator) lines.push(`  submits to the built-in emulator at ${document.emulator}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export async function run(context: CommandContext, call: CommandCall): Promise<number> {
+  const { options } = call;
+  const redis = await redisOption(context, options);
+  if (!redis) {
+    throw new ValidationError([
+      {
+        path: "--redis",
+        message: `a worker needs the shared queue: --redis redis://host:6379 or ${ENV_NAMES.redisUrl}`,
+      },
+    ]);
+  }
+  const concurrency = whole(options.concurrency ?? 4, "--concurrency", 1) ?? 4;
+  const upstreamQps = positive(options.upstreamQps, "--upstream-qps");
+  const drainTimeoutMs = duration(options.drainTimeout, "--drain-timeout") ?? 30_000;
+  const stallTimeoutMs = duration(options.stallTimeout, "--stall-timeout");
+  const emulatorMs = duration(options.emulatorDuration, "--emulator-duration");
+  const data = String(options.data ?? "./jimeng-data");
+
+  const flags: { endpoint?: string; region?: string } = {};
+  if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
+  if (typeof options.region === "string") flags.region = options.region;
+  const prepared = await prepareProvider(context, flags, {
+    emulator: emulatorMs === undefined ? {} : { durations: { image: emulatorMs, video: emulatorMs * 2 } },
+  });
+  try {
+    const [{ createProvider }, { QueueWorker }] = await Promise.all([
+      import("../../providers/create.js"),
+      import("../../queue/redis-worker.js"),
+    ]);
+    const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
+    const worker = new QueueWorker({
+      target: redis,
+      provider: createProvider(providerOptions(prepared.provider)),
+      data,
+      concurrency,
+      resubmitUncertain: options.resubmitUncertain !== false,
+      log: {
+        warn: (message) => context.output.warn(message),
+        info: (message) => context.output.info(message),
+      },
+      ...(upstreamQps !== undefined ? { upstreamQps } : {}),
+      ...(stallTimeoutMs !== undefined ? { stallTimeoutMs } : {}),
+      ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}),
+    });
+    try {
+      await worker.start();
+    } catch (error) {
+      await worker.close(0);
+      throw error;
+    }
+    const document: WorkerDocument = {
+      redis: redis.display,
+      prefix: redis.prefix,
+      data,
+      provider: prepared.provider.provider,
+      concurrency,
+      ...(prepared.emulatorUrl ? { emulator: prepared.emulatorUrl } : {}),
+    };
+    context.output.result(document, () => human(document));
+    context.output.info("Press Ctrl-C to stop (running jobs finish first, or go back to the queue).");
+    if (!context.signal.aborted) {
+      await new Promise<void>((resolve) =>
+        context.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
+    }
+    context.output.info("Stopping: no new jobs; letting running ones finish…");
+    await worker.close(drainTimeoutMs);
+    const handed = worker.counters.handedBack;
+    context.output.info(
+      handed > 0 ? `Stopped; ${handed} running job(s) went back to the queue to be polled.` : "Stopped.",
+    );
+    return EXIT.ok;
+  } finally {
+    await prepared.close();
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * `jimeng worker`: runs the jobs of the shared BullMQ queue with the SDK, on any machine. The money rules of
+ * the embedded pool hold across machines because the job itself is the journal:
+ *
+ * - `submitting` is written to the job before the paid request is sent, the upstream `ref` as soon as the
+ *   provider accepts it and before any poll (`job.updateData`);
+ * - a job whose worker died (its lock expired: BullMQ's stalled check hands it to another worker) is
+ *   polled when it carries a `ref`, never submitted again;
+ * - a job caught mid-submit (`submitting`, no `ref`) follows the uncertain-submit rule of recovery.ts:
+ *   submitted again by default, failed with UNCERTAIN_SUBMIT with `resubmitUncertain: false`;
+ * - a throttled submit was not accepted: the whole queue pauses (`queue.rateLimit`) and the job waits again.
+ *
+ * `close()` stops taking jobs and lets running ones finish; past its deadline their waits are abandoned and the
+ * jobs handed back to the queue with their `ref`, for the next worker to poll.
+ */
+import path from "node:path";
+import type { Job, Queue, Worker } from "bullmq";
+import { isThrottle, RequestRate, withRateLimit } from "../batch/rate.js";
+import { AbortError, RateLimitError, ValidationError } from "../errors.js";
+import { retryDelay } from "../http/retry.js";
+import { HttpTransport } from "../http/transport.js";
+import { downloadOutputs } from "../media/download.js";
+import type { Provider, TaskRef, TaskStatus } from "../providers/types.js";
+import { Jimeng } from "../tasks/client.js";
+import { type BullMq, loadBullMq, openRedis, QUEUE_NAME, type RedisTarget, whenReady } from "./bullmq.js";
+import { parseJobData, type QueueJobData, type QueueJobProgress, type QueueJobResult } from "./job-data.js";
+import { describe, notAccepted, storedError } from "./outcome.js";
+import { RedisRate } from "./redis-rate.js";
+import type { StoredError, StoredOutput } from "./store.js";
+import { pollingProgress } from "./worker-pool.js";
+
+export interface QueueWorkerOptions {
+  target: RedisTarget;
+  provider: Provider;
+  /** The shared data folder: outputs go to `<data>/files/<job folder>/`. */
+  data: string;
+  /** Jobs this worker runs at once (default 4). */
+  concurrency?: number;
+  /** Most submits + polls per second for the whole deployment (every worker shares the count). */
+  upstreamQps?: number;
+  /** Submit again a job caught mid-submit by a crash (default true). */
+  resubmitUncertain?: boolean;
+  /** How long a silent worker keeps its jobs before another takes them over (BullMQ lock, default 30 s). */
+  stallTimeoutMs?: number;
+  /** Longest pause between two polls of one task, in ms. */
+  maxPollIntervalMs?: number;
+  /** Deadline of each task's wait, in ms (default the SDK's). */
+  timeout?: number;
+  log?: { warn(message: string): void; info(message: string): void };
+  random?: () => number;
+}
+
+export interface QueueWorkerCounters {
+  submits: number;
+  recoveredPolls: number;
+  resubmittedUncertain: number;
+  throttled: number;
+  completed: number;
+  failed: number;
+  handedBack: number;
+}
+
+export class QueueWorker {
+  readonly counters: QueueWorkerCounters = {
+    submits: 0,
+    recoveredPolls: 0,
+    resubmittedUncertain: 0,
+    throttled: 0,
+    completed: 0,
+    failed: 0,
+    handedBack: 0,
+  };
+  private readonly stop = new AbortController();
+  private readonly transport = new HttpTransport();
+  private bull: BullMq | undefined;
+  private worker: Worker<QueueJobData, QueueJobResult> | undefined;
+  private queue: Queue | undefined;
+  private jimeng: Jimeng | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  constructor(private readonly options: QueueWorkerOptions) {
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ValidationError([
+        { path: "concurrency", message: `must be a whole number ≥ 1, got ${concurrency}` },
+      ]);
+    }
+  }
+
+  /** Connects and starts taking jobs; resolves once the worker listens. */
+  async start(): Promise<void> {
+    const bull = await loadBullMq();
+    this.bull = bull;
+    const { connection, prefix } = this.options.target;
+    this.queue = new bull.Queue(QUEUE_NAME, { connection, prefix });
+    let provider = this.options.provider;
+    if (this.options.upstreamQps !== undefined) {
+      const client = await openRedis(this.options.target);
+      this.closers.push(async () => {
+        await client.quit();
+      });
+      const shared =
+        this.options.upstreamQps >= 1
+          ? new RedisRate({ client, key: `${prefix}:${QUEUE_NAME}:qps`, perSecond: this.options.upstreamQps })
+          : new RequestRate({ perSecond: this.options.upstreamQps });
+      provider = withRateLimit(provider, shared);
+    }
+    this.jimeng = new Jimeng({
+      provider,
+      ...(this.options.maxPollIntervalMs !== undefined
+        ? { maxPollIntervalMs: this.options.maxPollIntervalMs }
+        : {}),
+    });
+    const lockDuration = this.options.stallTimeoutMs ?? 30_000;
+    this.worker = new bull.Worker<QueueJobData, QueueJobResult>(
+      QUEUE_NAME,
+      (job, token) => this.process(job, token),
+      {
+        connection,
+        prefix,
+        concurrency: this.options.concurrency ?? 4,
+        lockDuration,
+        stalledInterval: lockDuration,
+        // A stalled job is never failed for stalling: its next holder polls it (or applies the uncertain rule).
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+        ...(this.options.upstreamQps !== undefined && this.options.upstreamQps >= 1
+          ? { limiter: { max: Math.floor(this.options.upstreamQps), duration: 1000 } }
+          : {}),
+      },
+    );
+    this.worker.on("error", (error) => this.options.log?.warn(`queue connection: ${describe(error)}`));
+    await whenReady(this.worker.waitUntilReady(), this.options.target);
+  }
+
+  /**
+   * Stops taking jobs and lets running ones finish, at most `deadlineMs`; then abandons their waits and hands
+   * them back to the queue (with their upstream ids: the next worker polls them).
+   */
+  close(deadlineMs = 30_000): Promise<void> {
+    this.closing ??= (async () => {
+      const worker = this.worker;
+      if (worker) {
+        const closed = worker.close();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadlineMs);
+        });
+        await Promise.race([closed, deadline]);
+        clearTimeout(timer);
+        this.stop.abort(new AbortError("the worker is stopping"));
+        await closed;
+      }
+      await this.queue?.close();
+      for (const close of this.closers) await close();
+      await this.jimeng?.close();
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+
+  private async process(job: Job<QueueJobData, QueueJobResult>, token?: string): Promise<QueueJobResult> {
+    const data = parseJobData(job.data);
+    if (data.ref) {
+      this.counters.recoveredPolls++;
+      return this.follow(job, token, data, data.ref);
+    }
+    if (data.submitting) {
+      if (this.options.resubmitUncertain === false) {
+        return this.fail(job, data, {
+          code: "UNCERTAIN_SUBMIT",
+          message:
+            "a worker stopped while submitting this task; it may or may not exist upstream, so it was not submitted again",
+        });
+      }
+      this.counters.resubmittedUncertain++;
+      this.options.log?.warn(
+        `job ${data.taskId} was mid-submit when its worker stopped; submitting it again (it may be charged twice)`,
+      );
+    }
+    return this.submit(job, token, data);
+  }
+
+  private async submit(
+    job: Job<QueueJobData, QueueJobResult>,
+    token: string | undefined,
+    data: QueueJobData,
+  ): Promise<QueueJobResult> {
+    const jimeng = this.jimeng as Jimeng;
+    // Journal before paying: from here on, a dead worker leaves a job that says a submit may have happened.
+    const submitting: QueueJobData = { ...data, submitting: true, submits: data.submits + 1 };
+    await job.updateData(submitting);
+    await job.updateProgress({ stage: "submitting" } satisfies QueueJobProgress);
+    let ref: TaskRef;
+    try {
+      this.counters.submits++;
+      ref = await jimeng.submit(data.request, {
+        signal: this.stop.signal,
+        onSubmitted: async (accepted) => {
+          await job.updateData({ ...submitting, submitting: false, ref: accepted });
+          await job.updateProgress({
+            stage: "processing",
+            ref: accepted,
+            progress: 30,
+          } satisfies QueueJobProgress);
+        },
+      });
+    } catch (error) {
+      if (notAccepted(error)) {
+        // Never accepted upstream, so never charged: the job goes back to wait, as it was.
+        await job.updateData({ ...submitting, submitting: false });
+        const hint = error instanceof RateLimitError ? error.retryAfterMs : undefined;
+        const delay = retryDelay(Math.min(data.submits + 1, 6), hint, this.options.random ?? Math.random);
+        if (isThrottle(error)) {
+          // One throttle pauses every worker of the queue: N machines back off together.
+          this.counters.throttled++;
+          await this.queue?.rateLimit(delay);
+          throw (this.bull as BullMq).Worker.RateLimitError();
+        }
+        return this.handBack(job, token, delay);
+      }
+      if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
+      return this.fail(job, submitting, storedError(error));
+    }
+    return this.follow(job, token, { ...submitting, submitting: false, ref }, ref);
+  }
+
+  /** Polls an accepted task to its end and saves its outputs into the shared folder. */
+  private async follow(
+    job: Job<QueueJobData, QueueJobResult>,
+    token: string | undefined,
+    data: QueueJobData,
+    ref: TaskRef,
+  ): Promise<QueueJobResult> {
+    const jimeng = this.jimeng as Jimeng;
+    const submitted = Date.parse(ref.submittedAt);
+    const startedAt = Number.isFinite(submitted) ? submitted : Date.now();
+    let lastProgress = 30;
+    try {
+      const result = await jimeng.waitFor(ref, {
+        signal: this.stop.signal,
+        ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
+        onUpdate: (status: TaskStatus) => {
+          if (status.status !== "queued" && status.status !== "running") return;
+          const progress = pollingProgress(Date.now() - startedAt, ref);
+          if (progress === lastProgress) return;
+          lastProgress = progress;
+          void job
+            .updateProgress({ stage: "processing", ref, progress } satisfies QueueJobProgress)
+            .catch(() => undefined);
+        },
+      });
+      const dir = path.join(this.options.data, "files", data.folder);
+      const files = await downloadOutputs(result.status.outputs, {
+        dir,
+        name: "{index}",
+        context: { prompt: String(data.request.prompt ?? ""), model: ref.model, taskId: ref.taskId },
+        signal: this.stop.signal,
+        transport: this.transport,
+      });
+      const outputs: StoredOutput[] = files.map((file) => ({
+        file: path.join(data.folder, path.basename(file.file)),
+        bytes: file.bytes,
+        sha256: file.sha256,
+        contentType: file.contentType,
+        ...(file.url ? { sourceUrl: file.url } : {}),
+      }));
+      this.counters.completed++;
+      return { ref, outputs };
+    } catch (error) {
+      if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
+      return this.fail(job, data, storedError(error));
+    }
+  }
+
+  /** Puts the job back in the queue, data (and `ref`) kept: another worker, or this one later, takes it. */
+  private async handBack(
+    job: Job<QueueJobData, QueueJobResult>,
+    token: string | undefined,
+    delayMs: number,
+  ): Promise<never> {
+    const bull = this.bull as BullMq;
+    if (this.stop.signal.aborted) this.counters.handedBack++;
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new bull.DelayedError();
+  }
+
+  /** Records the failure on the job (the API nodes read it) and ends the job without retries. */
+  private async fail(
+    job: Job<QueueJobData, QueueJobResult>,
+    data: QueueJobData,
+    error: StoredError,
+  ): Promise<never> {
+    this.counters.failed++;
+    await job.updateData({ ...data, submitting: false, error });
+    throw new (this.bull as BullMq).UnrecoverableError(`${error.code}: ${error.message}`);
+  }
+}
