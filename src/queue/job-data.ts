@@ -13,7 +13,7 @@ const refSchema = z.object({
   provider: z.string().min(1),
   taskId: z.string().min(1),
   model: z.string(),
-  kind: z.enum(["image", "video"]),
+  kind: z.string().min(1),
   submittedAt: z.string(),
   account: z.string().optional(),
   count: z.number().int().positive().optional(),
