@@ -6,6 +6,8 @@ import { call, closeAll, deployment, outputMatches, until } from "./deployment.j
 
 reportRedisMissing("test/queue/redis-serve.test.ts");
 
+afterEach(closeAll);
+
 describe.runIf(REDIS_SERVER)("serve --redis with jimeng worker processes", () => {
   it("runs a task created on one API node on a worker; another node on the same data sees it end", async () => {
     const deploy = await deployment();
