@@ -15,7 +15,7 @@
  */
 import path from "node:path";
 import type { Job, Queue, Worker } from "bullmq";
-import { isThrottle, RequestRate, withRateLimit } from "../batch/rate.js";
+import { isThrottle, withRateLimit } from "../batch/rate.js";
 import { AbortError, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
 import { HttpTransport } from "../http/transport.js";
@@ -100,10 +100,11 @@ export class QueueWorker {
       this.closers.push(async () => {
         await client.quit();
       });
-      const shared =
-        this.options.upstreamQps >= 1
-          ? new RedisRate({ client, key: `${prefix}:${QUEUE_NAME}:qps`, perSecond: this.options.upstreamQps })
-          : new RequestRate({ perSecond: this.options.upstreamQps });
+      const shared = new RedisRate({
+        client,
+        key: `${prefix}:${QUEUE_NAME}:qps`,
+        perSecond: this.options.upstreamQps,
+      });
       provider = withRateLimit(provider, shared);
     }
     this.jimeng = new Jimeng({
