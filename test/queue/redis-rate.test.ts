@@ -10,7 +10,7 @@ reportRedisMissing("test/queue/redis-rate.test.ts");
 afterEach(closeAll);
 
 describe.runIf(REDIS_SERVER)("one upstream rate limit for every worker", () => {
-  it("four workers sharing --upstream-qps 18 never go over an emulator that throttles above 20 requests a second", async () => {
+  it("four workers sharing --upstream-qps 20 never go over an emulator that throttles above 20 requests a second", async () => {
     const deploy = await deployment({ durations: { image: 150 }, faults: { qps: 20 } });
     const node = await deploy.node();
     const key = node.adminKey as string;
