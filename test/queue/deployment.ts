@@ -35,8 +35,9 @@ export interface Deployment {
 
 export async function deployment(
   emulatorOptions: Parameters<typeof startEmulator>[0] = {},
+  redisOptions: { appendonly?: boolean } = {},
 ): Promise<Deployment> {
-  const redis = await startRedis();
+  const redis = await startRedis(redisOptions);
   cleanups.push(() => redis.close());
   const emulator = await startEmulator({ durations: { image: 30, video: 60 }, ...emulatorOptions });
   cleanups.push(() => emulator.stop());

@@ -66,3 +66,25 @@ describe.runIf(REDIS_SERVER)("serve --redis with jimeng worker processes", () =>
     expect(first.store.getTask(id)?.status).toBe("cancelled");
   });
 });
+
+describe.runIf(REDIS_SERVER)("serve --redis when Redis restarts", () => {
+  it("finishes every task, each submitted once, when Redis (appendonly) is killed and restarted mid-run", async () => {
+    const deploy = await deployment({ durations: { image: 400 } }, { appendonly: true });
+    const node = await deploy.node();
+    const key = node.adminKey as string;
+    await deploy.worker({ concurrency: 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      ids.push(
+        (await call(node, "POST", "/api/v1/ai/image/task", key, { prompt: `restart ${i}` })).body.data
+          .task_id,
+      );
+    }
+    await until(node, ids[0] as string, key, (task) => task.upstream_task_id !== null);
+    await deploy.redis.stop(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deploy.redis.restart();
+    for (const id of ids) await until(node, id, key, (task) => task.status === "completed");
+    expect(Object.values(deploy.emulator.counters.tasksByPrompt)).toEqual(Array(6).fill(1));
+  });
+});
