@@ -143,17 +143,14 @@ export class QueueWorker {
       const worker = this.worker;
       if (worker) {
         const closed = worker.close();
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, deadlineMs);
-        });
-        await Promise.race([closed, deadline]);
-        clearTimeout(timer);
+        await within(closed, deadlineMs);
         this.stop.abort(new AbortError("the worker is stopping"));
-        await closed;
+        // Hand-backs need Redis; when it is gone the jobs' locks expire and the stalled check hands them back.
+        if (!(await within(closed, 5000))) await within(worker.disconnect(), 1000);
       }
-      await this.queue?.close();
-      for (const close of this.closers) await close();
+      if (this.queue && !(await within(this.queue.close(), 2000)))
+        await within(this.queue.disconnect(), 1000);
+      for (const close of this.closers) await within(close(), 2000);
       await this.jimeng?.close();
       await this.transport.close();
     })();
@@ -296,4 +293,19 @@ export class QueueWorker {
     await job.updateData({ ...data, submitting: false, error });
     throw new (this.bull as BullMq).UnrecoverableError(`${error.code}: ${error.message}`);
   }
+}
+
+/** Waits for `work` at most `ms`; true when it settled in time. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work.then(
+    () => true,
+    () => true,
+  );
+  const settled = await Promise.race([done, late]);
+  clearTimeout(timer);
+  return settled;
 }

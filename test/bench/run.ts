@@ -15,6 +15,7 @@ const SUITES = [
   "batch-memory",
   "download",
   "serve",
+  "redis",
 ] as const;
 
 async function load(name: string): Promise<Bench | undefined> {

@@ -21,8 +21,13 @@ export async function startWorker(options: {
   emulator: RunningEmulator;
   configDir: string;
   args?: readonly string[];
+  /** Longest pause between two polls (default 20ms: the tests' tasks take milliseconds). */
+  pollInterval?: string;
 }): Promise<WorkerProcess> {
-  const env = { ...emulatorEnv(options.emulator, options.configDir), JIMENG_POLL_INTERVAL: "20ms" };
+  const env = {
+    ...emulatorEnv(options.emulator, options.configDir),
+    JIMENG_POLL_INTERVAL: options.pollInterval ?? "20ms",
+  };
   const run = runCli(
     [
       "--json",
