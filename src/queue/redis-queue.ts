@@ -176,11 +176,15 @@ export class RedisTaskQueue extends EventEmitter<{ change: [StoredTask] }> imple
       data.submitting = true;
     }
     this.counters.added++;
-    await this.queue?.add("task", data, {
+    const job = await this.queue?.add("task", data, {
       jobId: jobIdFor(task.id),
       removeOnComplete: { age: KEEP_FINISHED_S },
       removeOnFail: { age: KEEP_FINISHED_S },
     });
+    // A cancel that came while the job was being added found no job to remove: take it out now.
+    if (job && this.options.store.getTask(task.id)?.status === "cancelled") {
+      await job.remove().catch(() => undefined);
+    }
   }
 
   private onProgress(jobId: string, data: unknown): void {
