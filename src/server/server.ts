@@ -171,7 +171,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const key = bearerKey(request.headers.authorization);
     if (!key) throw new HttpError(401, "unauthorized", "send Authorization: Bearer <api key>");
     const keyHash = hashApiKey(key);
-    const user = store.userByKeyHash(keyHash);
+    const user = service.userForKey(keyHash);
     if (!user) throw new HttpError(401, "unauthorized", "this API key is not known to the service");
     quotas.checkRate(keyHash, user);
     return { user, keyHash };

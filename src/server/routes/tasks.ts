@@ -26,14 +26,14 @@ function decodeCursor(cursor: string): number {
 export function registerTaskRoutes(context: ServerContext): void {
   const { route, service, baseUrl } = context;
 
-  const create = (
+  const create = async (
     call: RouteCall<unknown, unknown>,
     userId: string | undefined,
     mapped: MappedRequest,
     origin: StoredTask["origin"],
   ) => {
     const user = service.targetUser(call.caller, checkActingFor(call.caller, userId));
-    const { tasks } = service.createTasks(user, [{ origin, ...mapped }]);
+    const { tasks } = await service.createTasks(user, [{ origin, ...mapped }]);
     const task = tasks[0] as StoredTask;
     call.reply.code(201);
     return createdView(task, task.id);
