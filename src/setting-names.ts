@@ -15,6 +15,8 @@ export const ENV_NAMES = {
   emulator: "JIMENG_EMULATOR",
   configDir: "JIMENG_CONFIG_DIR",
   pollInterval: "JIMENG_POLL_INTERVAL",
+  serverUrl: "JIMENG_SERVER_URL",
+  serverApiKey: "JIMENG_SERVER_API_KEY",
 } as const;
 
 /** The credentials a user sets, each with its variable and a config command that stores it. */
