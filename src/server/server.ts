@@ -105,6 +105,12 @@ async function loadFastify() {
   }
 }
 
+/** `wrapped` with the upstream cancel of `original`, when it has one (wrappers keep the calls they know). */
+function withCancel(wrapped: Provider, original: Provider): Provider {
+  if (!original.cancel) return wrapped;
+  return { ...wrapped, cancel: (ref, options) => original.cancel?.(ref, options) ?? Promise.resolve() };
+}
+
 /** Counts the provider calls for `/metrics`. */
 function counted(provider: Provider, metrics: Metrics): Provider {
   return {
@@ -132,6 +138,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   if (options.upstreamQps !== undefined) {
     provider = withRateLimit(provider, new RequestRate({ perSecond: options.upstreamQps }));
   }
+  provider = withCancel(provider, options.provider);
   const jimeng = new Jimeng({
     provider,
     ...(options.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: options.maxPollIntervalMs } : {}),
