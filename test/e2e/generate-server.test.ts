@@ -114,4 +114,12 @@ describe("generate --server", () => {
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect((await readFile(file)).subarray(1, 4).toString()).toBe("PNG");
   });
+
+  it("is refused by a command that talks to the provider itself, rather than ignored", async () => {
+    const run = await jimeng(["batch", "jobs.txt", "--dry-run", "--server", url]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "--server: a shared service is used by generate, compose, video, submit, result",
+    );
+  });
 });
