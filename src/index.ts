@@ -46,6 +46,23 @@ export type { ProviderOptions } from "./providers/create.js";
 export { createProvider } from "./providers/create.js";
 export type { GenerationRequest, ImageInput } from "./providers/request.js";
 export { generationRequestSchema } from "./providers/request.js";
+export type {
+  CreatedTask,
+  ImageTaskInput,
+  ServiceClientOptions,
+  ServiceTaskRecord,
+  ServiceTaskResult,
+  ServiceTaskStatus,
+  ServiceUser,
+  TaskOutputLink,
+  VideoTaskInput,
+  WaitForResultOptions,
+} from "./providers/service/client.js";
+// A client of a shared `jimeng serve` service (the service itself is `jimeng/server`), and the same service
+// as a provider: `new Jimeng({ provider: await ServiceProvider.connect({ url, apiKey }) })`.
+export { ServiceClient, ServiceError } from "./providers/service/client.js";
+export type { ServiceProviderOptions } from "./providers/service/provider.js";
+export { ServiceProvider } from "./providers/service/provider.js";
 export { SESSION_MODELS } from "./providers/session/catalog.js";
 export type {
   GenerationResult as SessionGenerationResult,
@@ -85,20 +102,6 @@ export type {
 export { VisualClient } from "./providers/visual/client.js";
 export type { VisualProviderOptions } from "./providers/visual/provider.js";
 export { VisualProvider } from "./providers/visual/provider.js";
-export type {
-  CreatedTask,
-  ImageTaskInput,
-  ServiceClientOptions,
-  ServiceTaskRecord,
-  ServiceTaskResult,
-  ServiceTaskStatus,
-  ServiceUser,
-  TaskOutputLink,
-  VideoTaskInput,
-  WaitForResultOptions,
-} from "./server/client.js";
-// A client of a shared `jimeng serve` service (the service itself is `jimeng/server`).
-export { ServiceClient, ServiceError } from "./server/client.js";
 export type { VolcCredentials, VolcSignerOptions } from "./signing/volc-signer.js";
 // The Volcengine HMAC-SHA256 signer, for calling other Volcengine APIs with the same keys.
 export { VolcSigner } from "./signing/volc-signer.js";

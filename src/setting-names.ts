@@ -17,6 +17,8 @@ export const ENV_NAMES = {
   pollInterval: "JIMENG_POLL_INTERVAL",
   /** `--redis` of `serve`, `worker` and `batch`: the shared BullMQ queue. */
   redisUrl: "JIMENG_REDIS_URL",
+  serverUrl: "JIMENG_SERVER_URL",
+  serverApiKey: "JIMENG_SERVER_API_KEY",
 } as const;
 
 /** The credentials a user sets, each with its variable and a config command that stores it. */

@@ -15,6 +15,10 @@ export interface GlobalOptions {
   color: boolean;
   provider?: ProviderName;
   emulator: boolean;
+  /** `--server <url>`: a shared `jimeng serve` instead of the provider (JIMENG_SERVER_URL). */
+  server?: string;
+  /** `--api-key <key>`: the service's API key (JIMENG_SERVER_API_KEY). A credential: never printed. */
+  apiKey?: string;
 }
 
 /** What a command's module gets to work with. */

@@ -269,6 +269,8 @@ export interface Settings {
   outDir: Setting<string>;
   /** `--emulator` or `JIMENG_EMULATOR=1`: the command starts the built-in emulator and points at it. */
   emulator: boolean;
+  /** `--server` or JIMENG_SERVER_URL: the command uses a shared `jimeng serve` instead of the provider. */
+  server?: Setting<string>;
 }
 
 export interface SettingsInput {
@@ -321,6 +323,56 @@ function pick<T>(
 
 function envFlag(value: string | undefined): boolean {
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+}
+
+/** A shared `jimeng serve` the command uses instead of the provider, with the API key it sends. */
+export interface ServerTarget {
+  url: Setting<string>;
+  apiKey?: Setting<string>;
+}
+
+function checked(schema: z.ZodType<string>, value: string, name: string, source: "flag" | "env"): string {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const message = result.error.issues[0]?.message ?? "is invalid";
+  if (source === "flag") throw new ValidationError([{ path: name, message }]);
+  throw new ConfigError(`${name} ${message}`, { hint: `fix or unset ${name}` });
+}
+
+/**
+ * `--server <url>` (or JIMENG_SERVER_URL) with `--api-key` (or JIMENG_SERVER_API_KEY); undefined when no
+ * service is named. Throws ValidationError (exit 2) for a bad flag, ConfigError (3) for a bad variable.
+ */
+export function serverTarget(
+  flags: { server?: string; apiKey?: string },
+  env: NodeJS.ProcessEnv,
+): ServerTarget | undefined {
+  const pickValue = (
+    flag: string | undefined,
+    flagName: string,
+    envName: string,
+    schema: z.ZodType<string>,
+  ) => {
+    if (flag !== undefined)
+      return { value: checked(schema, flag, flagName, "flag"), source: "flag" as const };
+    const raw = env[envName];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    return { value: checked(schema, raw, envName, "env"), source: "env" as const };
+  };
+  const url = pickValue(flags.server, "--server", ENV_NAMES.serverUrl, httpUrl);
+  const apiKey = pickValue(flags.apiKey, "--api-key", ENV_NAMES.serverApiKey, credential);
+  if (!url) {
+    if (flags.apiKey !== undefined) {
+      throw new ValidationError([
+        {
+          path: "--api-key",
+          message: `is the key of a shared service: add --server <url> (or set ${ENV_NAMES.serverUrl})`,
+        },
+      ]);
+    }
+    return undefined;
+  }
+  return { url, ...(apiKey ? { apiKey } : {}) };
 }
 
 /** True when this run uses the built-in emulator (`--emulator` or `JIMENG_EMULATOR=1`). */

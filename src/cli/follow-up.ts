@@ -1,19 +1,32 @@
 /**
  * Commands the CLI prints for the user to run next. They must work when pasted as printed: every word is
- * shell-quoted, and a run on the built-in emulator says `--emulator` (its tasks live in the emulator's own
- * task list, which only an emulator run reads).
+ * shell-quoted, a run on the built-in emulator says `--emulator` (its tasks live in the emulator's own
+ * task list, which only an emulator run reads), and a run through `--server <url>` names the service again
+ * (never its API key: that one comes from JIMENG_SERVER_API_KEY, or `--api-key` typed again).
  */
+import type { Settings } from "./config.js";
 import { shellQuote } from "./shell-quote.js";
 
 export interface FollowUpOptions {
   /** The run used the built-in emulator. */
   emulator?: boolean;
+  /** The shared service the run named with `--server` (one named by JIMENG_SERVER_URL needs no flag). */
+  server?: string;
 }
 
-/** `jimeng <args…>`, quoted, with `--emulator` when the run used it. */
+/** The follow-up flags a run's settings call for. */
+export function followUpOf(settings: Pick<Settings, "emulator" | "server">): FollowUpOptions {
+  return {
+    emulator: settings.emulator,
+    ...(settings.server?.source === "flag" ? { server: settings.server.value } : {}),
+  };
+}
+
+/** `jimeng <args…>`, quoted, with `--emulator` or `--server <url>` when the run used them. */
 export function followUp(args: readonly string[], options: FollowUpOptions = {}): string {
   const words = ["jimeng", ...args.map(shellQuote)];
   if (options.emulator) words.push("--emulator");
+  if (options.server !== undefined) words.push("--server", shellQuote(options.server));
   return words.join(" ");
 }
 

@@ -67,6 +67,8 @@ function globalsOf(options: Record<string, unknown>): GlobalOptions {
     emulator: options.emulator === true,
   };
   if (typeof options.provider === "string") globals.provider = options.provider as ProviderName;
+  if (typeof options.server === "string") globals.server = options.server;
+  if (typeof options.apiKey === "string") globals.apiKey = options.apiKey;
   return globals;
 }
 
@@ -121,6 +123,7 @@ function addCommand(
   command.action(async (...raw: unknown[]) => {
     const self = raw[raw.length - 1] as Command;
     const globals = globalsOf(self.optsWithGlobals());
+    scrubber.add(globals.apiKey);
     const output = new Output(io, globals, { scrubber });
     state.output = output;
     const module: CommandModule = await load();
@@ -157,6 +160,14 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
       ]),
     )
     .option("--emulator", "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)")
+    .option(
+      "--server <url>",
+      "use a shared `jimeng serve` instead of the provider: generate, compose, video, submit, result (JIMENG_SERVER_URL)",
+    )
+    .option(
+      "--api-key <key>",
+      "the shared service's API key; prefer JIMENG_SERVER_API_KEY (a flag shows in shell history and ps)",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(neutralise(scrubber.scrub(text))),
@@ -179,7 +190,12 @@ function usageDocument(error: CommanderError): string {
 /** Runs the CLI with `argv` (without node and script) and resolves with the exit code. Never exits. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   const scrubber = new Scrubber();
-  scrubber.add(io.env.VOLC_SECRETKEY, io.env.VOLC_SESSION_TOKEN, io.env.JIMENG_SESSION_ID);
+  scrubber.add(
+    io.env.VOLC_SECRETKEY,
+    io.env.VOLC_SESSION_TOKEN,
+    io.env.JIMENG_SESSION_ID,
+    io.env.JIMENG_SERVER_API_KEY,
+  );
   const state: RunState = { code: EXIT.ok };
   const program = buildProgram(io, state, scrubber);
   if (argv.length === 0) {

@@ -4,6 +4,7 @@
  * and check the chosen provider's credentials.
  */
 import type { EmulatorOptions } from "../emulator/server.js";
+import { ValidationError } from "../errors.js";
 import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-types.js";
 import {
@@ -39,6 +40,16 @@ export async function prepareProvider(
     emulator?: EmulatorOptions;
   } = {},
 ): Promise<PreparedProvider> {
+  if (context.globals.server !== undefined || context.globals.apiKey !== undefined) {
+    // Commands that reach here talk to the provider themselves; a flag they would ignore is an error.
+    throw new ValidationError([
+      {
+        path: context.globals.server !== undefined ? "--server" : "--api-key",
+        message:
+          "a shared service is used by generate, compose, video, submit, result and mcp; this command talks to the provider itself",
+      },
+    ]);
+  }
   const store = openConfigStore(context.env);
   let settings = resolveSettings({
     flags: {

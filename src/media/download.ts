@@ -209,7 +209,7 @@ async function downloadOne(
     try {
       const written =
         output.url !== undefined
-          ? await fetchUrl(output.url, temp, index, transport, options)
+          ? await fetchUrl(output.url, output.headers, temp, index, transport, options)
           : await decodeBase64(output.base64 ?? "", temp, index, options);
       checkFormat(written, index, output.contentType);
       const placed = await options.serialise(() => place(written, base, dir, output.contentType));
@@ -233,6 +233,7 @@ async function downloadOne(
 
 async function fetchUrl(
   url: string,
+  headers: TaskOutput["headers"],
   temp: string,
   index: number,
   transport: HttpTransport,
@@ -246,7 +247,7 @@ async function fetchUrl(
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_DOWNLOAD_IDLE_MS,
-      headers: { accept: "image/*, video/*, */*;q=0.5" },
+      headers: { accept: "image/*, video/*, */*;q=0.5", ...headers },
     });
   } catch (error) {
     if (error instanceof NetworkError || error instanceof TimeoutError) throw new RetryableFailure(error);

@@ -122,6 +122,11 @@ export interface TaskOutput {
   url?: string;
   base64?: string;
   contentType?: string;
+  /**
+   * Headers the download of `url` must send (a shared service's `Authorization`). Credentials: only the
+   * downloader reads them; nothing prints or stores them.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface TaskFailure {
@@ -173,5 +178,10 @@ export interface Provider {
   /** Checks the request against the model (throws ValidationError before any request) and submits it. */
   submit(request: ProviderRequest, options?: SubmitOptions): Promise<TaskRef>;
   get(ref: TaskRef, options?: GetOptions): Promise<TaskStatus>;
+  /**
+   * Cancels a submitted task, where the provider can (providers without this method cannot). Resolves once
+   * the provider accepted; throws (an ApiError) when it refused, e.g. for a task already running.
+   */
+  cancel?(ref: TaskRef, options?: { signal?: AbortSignal }): Promise<void>;
   close(): Promise<void>;
 }

@@ -136,6 +136,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   finished_at INTEGER);
 CREATE INDEX IF NOT EXISTS tasks_user ON tasks(user_id, created_at);
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks(status);
+CREATE INDEX IF NOT EXISTS tasks_user_status ON tasks(user_id, status);
 CREATE INDEX IF NOT EXISTS tasks_batch ON tasks(batch_id, batch_index);
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, user_id TEXT NOT NULL, total INTEGER NOT NULL, created_at INTEGER NOT NULL);
@@ -381,8 +382,23 @@ export class Store {
       now,
       now,
     );
-    const stored = this.getTask(task.id);
-    if (!stored) throw new Error(`task ${task.id} vanished after insert`);
+    // What the row now holds, without reading it back (task creation is the service's hot path).
+    const stored: StoredTask = {
+      id: task.id,
+      userId: task.userId,
+      origin: task.origin,
+      request: task.request,
+      meta: task.meta,
+      status: "pending",
+      progress: 0,
+      outputs: [],
+      credits: task.credits,
+      submits: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (task.batchId !== undefined) stored.batchId = task.batchId;
+    if (task.batchIndex !== undefined) stored.batchIndex = task.batchIndex;
     return stored;
   }
 

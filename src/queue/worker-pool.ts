@@ -9,7 +9,7 @@
  * their upstream id, to be polled by the next start.
  */
 import { createHash } from "node:crypto";
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import path from "node:path";
 import { AbortError, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
@@ -73,6 +73,8 @@ export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> implement
     this.store = options.store;
     this.jimeng = options.jimeng;
     this.concurrency = options.concurrency ?? 4;
+    // Every task in flight listens to the one stop signal: more than Node's default of 10 is expected.
+    setMaxListeners(0, this.stop.signal);
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new ValidationError([
         { path: "concurrency", message: `must be a whole number ≥ 1, got ${this.concurrency}` },

@@ -128,6 +128,7 @@ export function fromVideoBody(provider: Provider, body: VideoTaskBody): MappedRe
       images: body.images,
       duration: body.duration,
       ratio: body.ratio,
+      resolution: body.resolution,
       seed: body.seed,
     }),
   );

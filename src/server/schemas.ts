@@ -65,6 +65,7 @@ export const videoTaskBody = z.object({
   images: z.array(imageReference).min(1).max(2).optional(),
   duration: z.number().positive().max(60).optional(),
   ratio: ratio.optional(),
+  resolution: generationExtras.resolution,
   seed: generationExtras.seed,
 });
 export type VideoTaskBody = z.infer<typeof videoTaskBody>;

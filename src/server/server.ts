@@ -114,6 +114,12 @@ async function loadFastify() {
   }
 }
 
+/** `wrapped` with the upstream cancel of `original`, when it has one (wrappers keep the calls they know). */
+function withCancel(wrapped: Provider, original: Provider): Provider {
+  if (!original.cancel) return wrapped;
+  return { ...wrapped, cancel: (ref, options) => original.cancel?.(ref, options) ?? Promise.resolve() };
+}
+
 /** Counts the provider calls for `/metrics`. */
 function counted(provider: Provider, metrics: Metrics): Provider {
   return {
@@ -141,6 +147,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   if (options.upstreamQps !== undefined) {
     provider = withRateLimit(provider, new RequestRate({ perSecond: options.upstreamQps }));
   }
+  provider = withCancel(provider, options.provider);
   const jimeng = new Jimeng({
     provider,
     ...(options.maxPollIntervalMs !== undefined ? { maxPollIntervalMs: options.maxPollIntervalMs } : {}),
@@ -193,7 +200,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     const key = bearerKey(request.headers.authorization);
     if (!key) throw new HttpError(401, "unauthorized", "send Authorization: Bearer <api key>");
     const keyHash = hashApiKey(key);
-    const user = store.userByKeyHash(keyHash);
+    const user = service.userForKey(keyHash);
     if (!user) throw new HttpError(401, "unauthorized", "this API key is not known to the service");
     quotas.checkRate(keyHash, user);
     return { user, keyHash };

@@ -7,15 +7,17 @@ describe("serve benchmark (smoke)", () => {
     expect(figures.map((figure) => figure.unit)).toEqual([
       "ms",
       "ms",
+      "req/s",
+      "ms",
       "tasks",
       expect.stringMatching(/^of \d+ accepted tasks completed$/),
     ]);
-    for (const figure of figures.slice(0, 2)) {
+    for (const figure of figures.slice(0, 3)) {
       expect(figure.value).toBeGreaterThan(0);
       expect(figure.baseline?.value).toBeGreaterThan(0);
     }
-    expect(figures[2]?.value).toBe(0);
-    const kill = figures[3];
+    expect(figures[4]?.value).toBe(0);
+    const kill = figures[5];
     expect(kill?.name).toMatch(/kill -9 × 2 /);
     expect(kill?.unit).toBe(`of ${kill?.value} accepted tasks completed`);
     const [, duplicates, resubmitted] =

@@ -25,13 +25,21 @@ import type {
   TaskState,
   TaskStatus,
 } from "../../providers/types.js";
+import { ENV_NAMES } from "../../setting-names.js";
 import type { Jimeng } from "../../tasks/client.js";
 import { TaskFailedError } from "../../tasks/errors.js";
 import type { TaskEvent } from "../../tasks/events.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
-import { emulatorRequested } from "../config.js";
+import {
+  emulatorRequested,
+  openConfigStore,
+  resolveSettings,
+  type ServerTarget,
+  type Settings,
+  serverTarget,
+} from "../config.js";
 import { EXIT, exitCodeFor } from "../exit-codes.js";
-import { resultCommand } from "../follow-up.js";
+import { type FollowUpOptions, followUpOf, resultCommand } from "../follow-up.js";
 import { countWarning, requestFromFlags, unacceptedFlags, withFlagNames } from "../generation-options.js";
 import { explainUnknownModel } from "../model-hint.js";
 import type { Output } from "../output.js";
@@ -270,12 +278,15 @@ export class TaskProgress {
 // ------------------------------------------------------------------------------------------ opening
 
 export interface OpenedClient {
-  prepared: PreparedProvider;
+  prepared: Pick<PreparedProvider, "settings" | "close" | "emulatorUrl">;
   jimeng: Jimeng;
   close(): Promise<void>;
 }
 
-/** Settings, emulator (with --emulator), provider and client. Throws ConfigError (3) / ValidationError (2). */
+/**
+ * Settings, emulator (with --emulator), provider and client; with `--server` (or JIMENG_SERVER_URL), a
+ * shared service as the provider. Throws ConfigError (3) / AuthError (3) / ValidationError (2).
+ */
 export async function openClient(
   context: CommandContext,
   options: Readonly<Record<string, unknown>>,
@@ -284,6 +295,8 @@ export async function openClient(
   if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
   if (typeof options.region === "string") flags.region = options.region;
   if (typeof options.out === "string") flags.out = options.out;
+  const server = serverTarget(context.globals, context.env);
+  if (server) return openServiceClient(context, flags, server);
   const prepared = await prepareProvider(context, flags);
   try {
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
@@ -308,6 +321,50 @@ export async function openClient(
     await prepared.close();
     throw error;
   }
+}
+
+/** A shared `jimeng serve` as the provider: its models and key are checked here, before any request. */
+async function openServiceClient(
+  context: CommandContext,
+  flags: { out?: string },
+  server: ServerTarget,
+): Promise<OpenedClient> {
+  if (emulatorRequested(context.env, context.globals.emulator)) {
+    throw new ValidationError([
+      {
+        path: "--server",
+        message: `a shared service and the built-in emulator exclude each other: drop --emulator (or ${ENV_NAMES.emulator}), or --server (or ${ENV_NAMES.serverUrl})`,
+      },
+    ]);
+  }
+  const settings: Settings = {
+    ...resolveSettings({
+      flags: flags.out !== undefined ? { out: flags.out } : {},
+      env: context.env,
+      store: openConfigStore(context.env).read(),
+    }),
+    server: server.url,
+  };
+  context.output.secrets.add(server.apiKey?.value);
+  const [{ ServiceProvider }, { Jimeng }] = await Promise.all([
+    import("../../providers/service/provider.js"),
+    import("../../tasks/client.js"),
+  ]);
+  const provider = await ServiceProvider.connect(
+    {
+      url: server.url.value,
+      ...(server.apiKey ? { apiKey: server.apiKey.value } : {}),
+      keyHint: `set ${ENV_NAMES.serverApiKey} (or --api-key) to an API key the service's admin created for you`,
+    },
+    { signal: context.signal },
+  );
+  const maxPollIntervalMs = pollIntervalCap(context.env, false);
+  const jimeng = new Jimeng({ provider, ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}) });
+  return {
+    prepared: { settings, close: async () => {} },
+    jimeng,
+    close: () => jimeng.close().catch(() => undefined),
+  };
 }
 
 /**
@@ -383,8 +440,8 @@ export interface Ending {
   progress: TaskProgress;
   /** The output folder, for the command that picks the task up again. */
   out: string;
-  /** The run used the built-in emulator: the follow-up says `--emulator` too. */
-  emulator: boolean;
+  /** How the follow-up commands reach the task again (`--emulator`, `--server <url>`). */
+  via: FollowUpOptions;
   submittedAt: string;
 }
 
@@ -413,7 +470,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
       polls: progress.polls,
     },
   };
-  const resume = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator });
+  const resume = resultCommand(ref.taskId, { out: ending.out, ...ending.via });
   if (error instanceof AbortError) {
     progress.stop();
     if (output.mode.json) output.json(document);
@@ -433,7 +490,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
   let shown = error;
   if (status === "succeeded" && error instanceof JimengError && !(error instanceof TimeoutError)) {
     // Paid for and done, but not saved: the outputs stay downloadable for a while.
-    const recover = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator, wait: false });
+    const recover = resultCommand(ref.taskId, { out: ending.out, ...ending.via, wait: false });
     shown = new JimengError(error.message, {
       code: error.code,
       hint: `${error.hint ? `${error.hint}; then ` : ""}save the outputs with \`${recover}\``,
@@ -529,7 +586,7 @@ export async function runGeneration(
       }
       return reportFailure(
         context,
-        { ref, progress, submittedAt: ref.submittedAt, out: dir, emulator: prepared.settings.emulator },
+        { ref, progress, submittedAt: ref.submittedAt, out: dir, via: followUpOf(prepared.settings) },
         error,
       );
     }

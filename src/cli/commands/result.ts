@@ -11,6 +11,7 @@ import { capOutputs } from "../../tasks/output-cap.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
+import { followUpOf } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
 import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
@@ -137,7 +138,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       progress,
       submittedAt: ref.submittedAt,
       out: dir,
-      emulator: prepared.settings.emulator,
+      via: followUpOf(prepared.settings),
     };
     if (download) await checkOutputFolder(prepared.settings.outDir);
 

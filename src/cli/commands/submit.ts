@@ -7,7 +7,7 @@ import { ValidationError } from "../../errors.js";
 import type { TaskKind, TaskRef } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
-import { resultCommand } from "../follow-up.js";
+import { followUpOf, resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
 import { safeText } from "../terminal-text.js";
 import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
@@ -57,9 +57,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     output.progress.succeed(
       `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
     );
-    output.info(
-      `follow it with: ${resultCommand(ref.taskId, { emulator: client.prepared.settings.emulator })}`,
-    );
+    output.info(`follow it with: ${resultCommand(ref.taskId, followUpOf(client.prepared.settings))}`);
     output.result(document, () => safeText(ref.taskId, 200));
     return EXIT.ok;
   } finally {

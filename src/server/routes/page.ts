@@ -76,11 +76,12 @@ export function registerPageRoutes(context: ServerContext): void {
       method: "GET",
       url: "/api/v1/models",
       summary:
-        "the provider's models: id, title, task kinds, output, ratios, the kinds it is the default for",
+        "the provider (its name) and its models: id, title, task kinds, output, ratios, the kinds it is the default for",
       tag: "tasks",
     },
     () => ({
       success: true,
+      provider: service.provider.name,
       data: service.provider.models.map((model) => ({
         id: model.id,
         title: model.title,

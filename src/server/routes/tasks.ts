@@ -26,14 +26,14 @@ function decodeCursor(cursor: string): number {
 export function registerTaskRoutes(context: ServerContext): void {
   const { route, service, baseUrl } = context;
 
-  const create = (
+  const create = async (
     call: RouteCall<unknown, unknown>,
     userId: string | undefined,
     mapped: MappedRequest,
     origin: StoredTask["origin"],
   ) => {
     const user = service.targetUser(call.caller, checkActingFor(call.caller, userId));
-    const { tasks } = service.createTasks(user, [{ origin, ...mapped }]);
+    const { tasks } = await service.createTasks(user, [{ origin, ...mapped }]);
     const task = tasks[0] as StoredTask;
     call.reply.code(201);
     return createdView(task, task.id);
@@ -137,9 +137,10 @@ export function registerTaskRoutes(context: ServerContext): void {
     {
       method: "DELETE",
       url: "/api/v1/tasks/:id",
-      summary: "cancel a task that is still queued (a submitted task is paid for and cannot be taken back)",
+      summary:
+        "cancel a task: a queued one, or a submitted one where the provider can cancel it upstream (credits back)",
       tag: "tasks",
-      responses: { 409: "already submitted upstream, or finished" },
+      responses: { 409: "submitted and the provider cannot cancel it (it is paid for), or already finished" },
     },
     (call) => cancel(context, call.caller, call.params.id ?? ""),
   );
@@ -176,30 +177,65 @@ export function registerTaskRoutes(context: ServerContext): void {
   );
 }
 
+/**
+ * Cancels a task: a queued one here (its credits back); a submitted one upstream where the provider can
+ * cancel (its credits back too, nothing was made). Otherwise `409`: a submitted task the provider cannot take
+ * back is paid for and finishes; one being submitted right now has no upstream id to cancel yet.
+ */
 async function cancel(context: ServerContext, caller: Caller, id: string) {
   const { service } = context;
   const task = service.visibleTask(caller, id);
-  if (task.status === "pending" && (await service.pool.dequeue(id))) {
-    service.store.transaction(() => {
-      if (
-        service.store.updateTask(id, ["pending"], { status: "cancelled", finishedAt: Date.now(), credits: 0 })
-      ) {
-        if (task.credits > 0) service.store.refund(task.userId, task.credits);
-      }
-    });
-    const cancelled = service.store.getTask(id);
-    if (cancelled) service.pool.emit("change", cancelled);
-    return { success: true, data: { task_id: id, status: "cancelled" }, message: "task cancelled" };
+  if (task.status === "pending" && (await service.pool.dequeue(id)))
+    return cancelled(context, task, ["pending"]);
+  const { provider } = service;
+  if (task.status === "processing" && task.ref && provider.cancel) {
+    try {
+      await provider.cancel(task.ref);
+    } catch (error) {
+      throw new HttpError(
+        409,
+        "conflict",
+        `task ${id} could not be cancelled upstream: ${error instanceof Error ? error.message : String(error)}`,
+        { data: { task_id: id, status: statusWord(task) } },
+      );
+    }
+    return cancelled(context, task, ["processing"]);
   }
   const status = statusWord(task);
   throw new HttpError(
     409,
     "conflict",
-    status === "processing"
-      ? `task ${id} was already submitted upstream; it is paid for and will finish`
-      : `task ${id} is already ${status}`,
+    task.status === "processing"
+      ? `task ${id} was already submitted upstream and the ${provider.name} provider cannot cancel it; it is paid for and will finish`
+      : task.status === "submitting"
+        ? `task ${id} is being submitted upstream right now; try again once it is processing`
+        : `task ${id} is already ${status}`,
     { data: { task_id: id, status } },
   );
+}
+
+/** Records the cancel (credits back) and tells the event streams. */
+function cancelled(context: ServerContext, task: StoredTask, from: StoredTask["status"][]) {
+  const { service } = context;
+  const changed = service.store.transaction(() => {
+    if (
+      !service.store.updateTask(task.id, from, { status: "cancelled", finishedAt: Date.now(), credits: 0 })
+    ) {
+      return false;
+    }
+    if (task.credits > 0) service.store.refund(task.userId, task.credits);
+    return true;
+  });
+  const stored = service.store.getTask(task.id);
+  if (!changed || !stored) {
+    // It ended meanwhile (the worker finished it while the provider was asked).
+    const status = stored ? statusWord(stored) : "unknown";
+    throw new HttpError(409, "conflict", `task ${task.id} is already ${status}`, {
+      data: { task_id: task.id, status },
+    });
+  }
+  service.pool.emit("change", stored);
+  return { success: true, data: { task_id: task.id, status: "cancelled" }, message: "task cancelled" };
 }
 
 function streamEvents(context: ServerContext, call: RouteCall<unknown, unknown>): void {

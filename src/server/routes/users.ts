@@ -78,6 +78,7 @@ export function registerUserRoutes(context: ServerContext): void {
     (call) => {
       const user = store.updateUser(call.params.id ?? "", call.body);
       if (!user) throw notFound(`user ${call.params.id}`);
+      service.forgetKeys();
       return { success: true, data: userView(user), message: "user updated" };
     },
   );
@@ -96,6 +97,7 @@ export function registerUserRoutes(context: ServerContext): void {
       if (!user) throw notFound(`user ${id}`);
       if (user.admin) throw new HttpError(409, "conflict", "the admin user cannot be deleted");
       store.deleteUser(id);
+      service.forgetKeys();
       return { success: true, message: "user deleted" };
     },
   );

@@ -96,7 +96,7 @@ export function registerWebAppRoutes(context: ServerContext): void {
     async (call) => {
       const user = call.caller.user;
       const mapped = fromImageToImage(service.provider, call.body);
-      const { tasks } = service.createTasks(user, [{ origin: "i2i", ...mapped }], {
+      const { tasks } = await service.createTasks(user, [{ origin: "i2i", ...mapped }], {
         creditsEach: IMAGE_TO_IMAGE_CREDITS,
       });
       const created = tasks[0] as StoredTask;
@@ -140,21 +140,20 @@ export function registerWebAppRoutes(context: ServerContext): void {
       body: batchGenerateBody,
       responses: { 402: "not enough credits" },
     },
-    (call) => {
+    async (call) => {
       const user = call.caller.user;
       const mapped = fromBatchBody(service.provider, call.body);
-      const batchId = service.newBatchId(user.id);
-      const created = service.createTasks(
+      const created = await service.createTasks(
         user,
         mapped.map((task) => ({ origin: "batch" as const, ...task })),
-        { creditsEach: BATCH_TASK_CREDITS, batchId },
+        { creditsEach: BATCH_TASK_CREDITS, batch: true },
       );
       return {
         message: "batch created",
-        batch_id: batchId,
+        batch_id: created.batchId,
         total_tasks: created.tasks.length,
         credits_deducted: created.creditsCharged,
-        credits_remaining: created.creditsRemaining,
+        credits_remaining: created.creditsRemaining ?? 0,
       };
     },
   );

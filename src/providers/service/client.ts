@@ -3,7 +3,7 @@
  * for scripts that share one server instead of holding provider credentials. Only `fetch`; nothing of the
  * server (fastify, SQLite) is loaded, so it is part of the main `jimeng` entry.
  */
-import { AbortError, type ErrorJSON, JimengError, WaitTimeoutError } from "../errors.js";
+import { AbortError, type ErrorJSON, JimengError, NetworkError, WaitTimeoutError } from "../../errors.js";
 
 export interface ServiceClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:8080. */
@@ -41,6 +41,21 @@ export class ServiceError extends JimengError {
   }
 }
 
+/** Per call: stop waiting for the answer when `signal` aborts. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A model the service offers (`GET /api/v1/models`). */
+export interface ServiceModel {
+  id: string;
+  title: string;
+  kinds: string[];
+  output: string;
+  ratios: string[];
+  default_for: string[];
+}
+
 export type ServiceTaskStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
 
 export interface ImageTaskInput {
@@ -67,6 +82,7 @@ export interface VideoTaskInput {
   images?: string[];
   duration?: number;
   ratio?: string;
+  resolution?: string;
   seed?: number;
 }
 
@@ -142,21 +158,32 @@ export class ServiceClient {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async createImageTask(input: ImageTaskInput): Promise<CreatedTask> {
-    return (await this.json("POST", "/api/v1/ai/image/task", input)).data as CreatedTask;
+  async createImageTask(input: ImageTaskInput, options: CallOptions = {}): Promise<CreatedTask> {
+    return (await this.json("POST", "/api/v1/ai/image/task", input, [], options.signal)).data as CreatedTask;
   }
 
-  async createVideoTask(input: VideoTaskInput): Promise<CreatedTask> {
-    return (await this.json("POST", "/api/v1/ai/video/task", input)).data as CreatedTask;
+  async createVideoTask(input: VideoTaskInput, options: CallOptions = {}): Promise<CreatedTask> {
+    return (await this.json("POST", "/api/v1/ai/video/task", input, [], options.signal)).data as CreatedTask;
+  }
+
+  /** The provider the service's workers submit to, and the models it offers. Needs a valid key. */
+  async catalog(options: CallOptions = {}): Promise<{ provider: string; models: ServiceModel[] }> {
+    const body = await this.json("GET", "/api/v1/models", undefined, [], options.signal);
+    return { provider: String(body.provider ?? ""), models: (body.data ?? []) as ServiceModel[] };
   }
 
   /** One look at a task's result (202 while it runs, 500 when it failed: both are answers, not errors). */
-  async getResult(taskId: string, kind: "image" | "video" = "image"): Promise<ServiceTaskResult> {
+  async getResult(
+    taskId: string,
+    kind: "image" | "video" = "image",
+    options: CallOptions = {},
+  ): Promise<ServiceTaskResult> {
     const body = await this.json(
       "GET",
       `/api/v1/ai/${kind}/result/${encodeURIComponent(taskId)}`,
       undefined,
       [202, 500],
+      options.signal,
     );
     const data = (body.data ?? {}) as Json;
     const status = data.status as ServiceTaskStatus;
@@ -218,9 +245,12 @@ export class ServiceClient {
     return body.data as { tasks: ServiceTaskRecord[]; next_cursor: string | null };
   }
 
-  /** Cancels a task that is still queued (ServiceError 409 once it was submitted upstream). */
-  async cancel(taskId: string): Promise<void> {
-    await this.json("DELETE", `/api/v1/tasks/${encodeURIComponent(taskId)}`);
+  /**
+   * Cancels a task: a queued one, or a submitted one where the service's provider can cancel it upstream
+   * (ServiceError 409 when it cannot).
+   */
+  async cancel(taskId: string, options: CallOptions = {}): Promise<void> {
+    await this.json("DELETE", `/api/v1/tasks/${encodeURIComponent(taskId)}`, undefined, [], options.signal);
   }
 
   /** Admin key: a new user and its API key (shown this once). */
@@ -246,19 +276,36 @@ export class ServiceClient {
     return new Uint8Array(await response.arrayBuffer());
   }
 
-  private request(method: string, url: string, body?: unknown): Promise<Response> {
+  private async request(
+    method: string,
+    url: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     if (body !== undefined) headers["content-type"] = "application/json";
-    return this.fetch(url, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    try {
+      return await this.fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+      throw unanswered(error, `${method} ${new URL(url).origin}`);
+    }
   }
 
-  private async json(method: string, path: string, body?: unknown, answers: number[] = []): Promise<Json> {
-    const response = await this.request(method, `${this.base}${path}`, body);
+  private async json(
+    method: string,
+    path: string,
+    body?: unknown,
+    answers: number[] = [],
+    signal?: AbortSignal,
+  ): Promise<Json> {
+    const response = await this.request(method, `${this.base}${path}`, body, signal);
     if (!response.ok && !answers.includes(response.status)) throw await this.failure(response);
     return (await response.json()) as Json;
   }
@@ -277,4 +324,21 @@ export class ServiceClient {
       },
     );
   }
+}
+
+/** Connection failures that prove the request never reached the service (safe to send again). */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** A request that got no answer (fetch rejects with a TypeError whose cause is the socket's error). */
+function unanswered(error: unknown, what: string): NetworkError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  return new NetworkError(
+    `${what}: no answer from the service (${code ?? cause?.message ?? String(error)})`,
+    {
+      cause: error,
+      notSent: code !== undefined && NOT_SENT.has(code),
+      hint: "check that the service is running and that the URL is right",
+    },
+  );
 }
