@@ -3,7 +3,9 @@
  * and `toJSON()` of any of them is safe to print: it never carries a credential.
  */
 
-export type ProviderName = "visual" | "session";
+/** Every provider, in the order the CLI picks one automatically (see src/cli/settings.ts). */
+export const PROVIDER_NAMES = ["visual", "session", "ark"] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** The code of BatchLockedError: the output folder is in use by another batch run. */
 export const BATCH_LOCKED_CODE = "BATCH_LOCKED";

@@ -40,9 +40,30 @@ export {
 // Transport hooks.
 export type { DebugEvent, RetryEvent } from "./http/transport.js";
 export type { DownloadedFile } from "./media/download.js";
-export type { ProviderOptions } from "./providers/create.js";
-
 // Providers.
+export type {
+  ArkCallOptions,
+  ArkClientOptions,
+  ArkImageCallOptions,
+  ArkImageResult,
+} from "./providers/ark/client.js";
+export { ArkClient } from "./providers/ark/client.js";
+export type { ArkModel } from "./providers/ark/models.js";
+export { ARK_MODELS } from "./providers/ark/models.js";
+export type { ArkProviderOptions } from "./providers/ark/provider.js";
+export { ArkProvider } from "./providers/ark/provider.js";
+export type { ArkResultRecord, ArkResultStore } from "./providers/ark/results.js";
+export { fileResultStore, memoryResultStore } from "./providers/ark/results.js";
+export type {
+  ArkImageEvent,
+  ArkImageRequest,
+  ArkImageResponse,
+  ArkListQuery,
+  ArkTaskList,
+  ArkVideoRequest,
+  ArkVideoTask,
+} from "./providers/ark/schemas.js";
+export type { ProviderOptions } from "./providers/create.js";
 export { createProvider } from "./providers/create.js";
 export type { GenerationRequest, ImageInput } from "./providers/request.js";
 export { generationRequestSchema } from "./providers/request.js";

@@ -11,6 +11,8 @@ export const ENV_NAMES = {
   region: "JIMENG_REGION",
   sessionId: "JIMENG_SESSION_ID",
   sessionEndpoint: "JIMENG_SESSION_ENDPOINT",
+  arkApiKey: "ARK_API_KEY",
+  arkEndpoint: "JIMENG_ARK_ENDPOINT",
   provider: "JIMENG_PROVIDER",
   emulator: "JIMENG_EMULATOR",
   configDir: "JIMENG_CONFIG_DIR",
@@ -29,6 +31,7 @@ const CREDENTIALS = {
     config: "`jimeng config set secretAccessKey -` (reads the key from stdin)",
   },
   sessionId: { env: ENV_NAMES.sessionId, config: "`jimeng config set sessionId -` (reads it from stdin)" },
+  arkApiKey: { env: ENV_NAMES.arkApiKey, config: "`jimeng config set arkApiKey -` (reads it from stdin)" },
 } as const;
 
 export type CredentialName = keyof typeof CREDENTIALS;

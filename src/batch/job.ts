@@ -5,7 +5,7 @@
 import { hash } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
-import type { ProviderName } from "../errors.js";
+import { PROVIDER_NAMES, type ProviderName } from "../errors.js";
 import { type GenerationRequest, generationRequestSchema } from "../providers/request.js";
 import type { TaskKind } from "../providers/types.js";
 
@@ -38,7 +38,7 @@ const jobFields = {
   duration: request.duration,
   /** Output file name template, e.g. `{id}-{index}`. */
   name: z.string().min(1, "must not be empty").optional(),
-  provider: z.enum(["visual", "session"]).optional(),
+  provider: z.enum(PROVIDER_NAMES).optional(),
 };
 
 const jobId = z.union([z.string(), z.number().int().nonnegative().transform(String)]).pipe(

@@ -9,7 +9,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { z } from "zod";
-import { ApiError, isJimengError, NetworkError } from "../errors.js";
+import { ApiError, isJimengError, NetworkError, PROVIDER_NAMES } from "../errors.js";
 import { ensureFolder, openForAppend } from "../fs/safe-write.js";
 import type { TaskRef } from "../providers/types.js";
 import type { BatchJob } from "./job.js";
@@ -39,7 +39,7 @@ export const journalRecordSchema = z.discriminatedUnion("type", [
     type: z.literal("submitted"),
     ...base,
     taskId: z.string(),
-    provider: z.enum(["visual", "session"]),
+    provider: z.enum(PROVIDER_NAMES),
     model: z.string(),
     kind: z.enum(["generate", "compose", "video"]),
     submittedAt: z.string().optional(),

@@ -7,17 +7,19 @@ import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { type ProviderName, ValidationError } from "../errors.js";
+import { PROVIDER_NAMES, type ProviderName, ValidationError } from "../errors.js";
 import { maskSecret } from "../http/redact.js";
+import { isArkModelName } from "../providers/ark/models.js";
 import { ENV_NAMES, howToSet } from "../setting-names.js";
 import { ConfigError } from "./exit-codes.js";
 
-export const PROVIDER_NAMES = ["visual", "session"] as const satisfies readonly ProviderName[];
+export { PROVIDER_NAMES };
 
 export const DEFAULTS = {
   visualEndpoint: "https://visual.volcengineapi.com",
   region: "cn-north-1",
   sessionEndpoint: "http://127.0.0.1:5100",
+  arkEndpoint: "https://ark.cn-beijing.volces.com/api/v3",
   outDir: "./jimeng-output",
 } as const;
 
@@ -41,7 +43,9 @@ export const configSchema = z.object({
   region: text.regex(/^[a-z0-9-]+$/, "must look like cn-north-1"),
   sessionId: credential,
   sessionEndpoint: httpUrl,
-  provider: z.enum(PROVIDER_NAMES, { message: 'must be "visual" or "session"' }),
+  arkApiKey: credential,
+  arkEndpoint: httpUrl,
+  provider: z.enum(PROVIDER_NAMES, { message: 'must be "visual", "session" or "ark"' }),
   outDir: text,
 });
 
@@ -51,7 +55,12 @@ export type ConfigKey = keyof z.output<typeof configSchema>;
 export const CONFIG_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Keys whose values are credentials: shown masked (`AKLT…abcd`), never printed whole. */
-export const MASKED_KEYS: ReadonlySet<ConfigKey> = new Set(["accessKeyId", "secretAccessKey", "sessionId"]);
+export const MASKED_KEYS: ReadonlySet<ConfigKey> = new Set([
+  "accessKeyId",
+  "secretAccessKey",
+  "sessionId",
+  "arkApiKey",
+]);
 
 export const KEY_DESCRIPTIONS: Record<ConfigKey, string> = {
   accessKeyId: "Volcengine access key id (visual provider)",
@@ -60,7 +69,9 @@ export const KEY_DESCRIPTIONS: Record<ConfigKey, string> = {
   region: "Volcengine region",
   sessionId: "session id(s), comma-separated (session provider)",
   sessionEndpoint: "session server endpoint",
-  provider: "visual or session (default: picked from the credentials)",
+  arkApiKey: "Volcengine Ark API key (ark provider)",
+  arkEndpoint: "Ark endpoint (BytePlus: https://ark.ap-southeast.bytepluses.com/api/v3)",
+  provider: "visual, session or ark (default: picked from the model, then the credentials)",
   outDir: "where generated files go",
 };
 
@@ -249,6 +260,8 @@ export interface Setting<T> {
 /** Flags that override settings (generation commands define `--endpoint`, `--region`, `--out`). */
 export interface SettingFlags {
   provider?: ProviderName;
+  /** The model named on the command line: an Ark model id picks the ark provider when none is explicit. */
+  model?: string;
   /** Applies to the endpoint of the chosen provider. */
   endpoint?: string;
   region?: string;
@@ -266,6 +279,8 @@ export interface Settings {
   region: Setting<string>;
   sessionId?: Setting<string>;
   sessionEndpoint: Setting<string>;
+  arkApiKey?: Setting<string>;
+  arkEndpoint: Setting<string>;
   outDir: Setting<string>;
   /** `--emulator` or `JIMENG_EMULATOR=1`: the command starts the built-in emulator and points at it. */
   emulator: boolean;
@@ -399,26 +414,40 @@ export function resolveSettings(input: SettingsInput): Settings {
     visualEndpoint: setting("visualEndpoint") as Setting<string>,
     region: setting("region", "--region", flags.region) as Setting<string>,
     sessionEndpoint: setting("sessionEndpoint") as Setting<string>,
+    arkEndpoint: setting("arkEndpoint") as Setting<string>,
     outDir: setting("outDir", "--out", flags.out) as Setting<string>,
     emulator: emulatorRequested(env, flags.emulator === true),
   };
   const accessKeyId = setting("accessKeyId");
   const secretAccessKey = setting("secretAccessKey");
   const sessionId = setting("sessionId");
+  const arkApiKey = setting("arkApiKey");
+  if (arkApiKey) settings.arkApiKey = arkApiKey;
   const sessionToken = env[ENV_NAMES.sessionToken]?.trim();
   if (accessKeyId) settings.accessKeyId = accessKeyId;
   if (secretAccessKey) settings.secretAccessKey = secretAccessKey;
   if (sessionId) settings.sessionId = sessionId;
   if (sessionToken) settings.sessionToken = { value: sessionToken, source: "env" };
 
+  // Contract order: --provider, then the model when only one provider serves it, then env, config, credentials.
+  const byModel: Setting<ProviderName> | undefined =
+    flags.provider === undefined && flags.model !== undefined && isArkModelName(flags.model)
+      ? { value: "ark", source: "flag" }
+      : undefined;
   const provider =
+    byModel ??
     pick(flags.provider, fromEnv(env, "provider", ENV_NAMES.provider), store.provider) ??
     autoProvider(settings);
   if (provider) settings.provider = provider;
 
   if (flags.endpoint !== undefined) {
     const endpoint = fromFlag("visualEndpoint", "--endpoint", flags.endpoint) as string;
-    const key = provider?.value === "session" ? "sessionEndpoint" : "visualEndpoint";
+    const key =
+      provider?.value === "session"
+        ? "sessionEndpoint"
+        : provider?.value === "ark"
+          ? "arkEndpoint"
+          : "visualEndpoint";
     settings[key] = { value: endpoint, source: "flag" };
   }
   return settings;
@@ -426,6 +455,7 @@ export function resolveSettings(input: SettingsInput): Settings {
 
 function autoProvider(settings: Settings): Setting<ProviderName> | undefined {
   if (settings.accessKeyId && settings.secretAccessKey) return { value: "visual", source: "auto" };
+  if (settings.arkApiKey) return { value: "ark", source: "auto" };
   if (settings.sessionId) return { value: "session", source: "auto" };
   return undefined;
 }
@@ -440,10 +470,18 @@ export type ProviderConfig =
       endpoint: string;
       region: string;
     }
-  | { provider: "session"; sessionIds: string[]; endpoint: string };
+  | { provider: "session"; sessionIds: string[]; endpoint: string }
+  | {
+      provider: "ark";
+      apiKey: string;
+      endpoint: string;
+      /** Where the synchronous image results are kept between processes (set by the CLI; memory otherwise). */
+      resultsFile?: string;
+    };
 
 const VISUAL_HOWTO = howToSet("accessKeyId", "secretAccessKey");
 const SESSION_HOWTO = howToSet("sessionId");
+const ARK_HOWTO = howToSet("arkApiKey");
 const EMULATOR_HOWTO = "to try everything offline, add --emulator";
 
 /**
@@ -454,7 +492,7 @@ export function providerConfig(settings: Settings): ProviderConfig {
   const provider = settings.provider?.value;
   if (provider === undefined) {
     throw new ConfigError("no credentials configured for either provider", {
-      hint: `for the Visual API, ${VISUAL_HOWTO}; for a session server, ${SESSION_HOWTO}; ${EMULATOR_HOWTO}`,
+      hint: `for the Visual API, ${VISUAL_HOWTO}; for Ark, ${ARK_HOWTO}; for a session server, ${SESSION_HOWTO}; ${EMULATOR_HOWTO}`,
     });
   }
   if (provider === "visual") {
@@ -473,6 +511,14 @@ export function providerConfig(settings: Settings): ProviderConfig {
       region: settings.region.value,
     };
   }
+  if (provider === "ark") {
+    if (!settings.arkApiKey) {
+      throw new ConfigError("the ark provider needs an Ark API key, and none is set", {
+        hint: `${ARK_HOWTO}; ${EMULATOR_HOWTO}`,
+      });
+    }
+    return { provider, apiKey: settings.arkApiKey.value, endpoint: settings.arkEndpoint.value };
+  }
   const sessionIds = (settings.sessionId?.value ?? "")
     .split(",")
     .map((id) => id.trim())
@@ -488,7 +534,7 @@ export function providerConfig(settings: Settings): ProviderConfig {
 /** What `--emulator` needs from a running emulator. */
 export interface EmulatorTarget {
   url: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionId: string };
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionId: string; arkApiKey: string };
 }
 
 /**
@@ -506,16 +552,18 @@ export function withEmulator(settings: Settings, emulator: EmulatorTarget): Sett
     sessionId: at(emulator.credentials.sessionId),
     visualEndpoint: at(emulator.url),
     sessionEndpoint: at(emulator.url),
+    arkApiKey: at(emulator.credentials.arkApiKey),
+    arkEndpoint: at(`${emulator.url}/api/v3`),
     emulator: true,
   };
 }
 
 /**
- * The values the output scrubber must remove: the secret key, the STS token and the session ids (the
+ * The values the output scrubber must remove: the secret key, the STS token, the session ids and the Ark key (the
  * scrubber splits comma-separated lists and `proxy@id` tokens itself).
  */
 export function secretsOf(settings: Settings): string[] {
-  return [settings.secretAccessKey, settings.sessionToken, settings.sessionId]
+  return [settings.secretAccessKey, settings.sessionToken, settings.sessionId, settings.arkApiKey]
     .filter((setting): setting is Setting<string> => setting !== undefined)
     .map((setting) => setting.value);
 }

@@ -24,6 +24,7 @@ function knows(models: readonly ModelCapability[], name: string): ModelCapabilit
 const HOW_TO_PICK: Record<ProviderName, string> = {
   visual: "add --provider visual (it needs VOLC_ACCESSKEY and VOLC_SECRETKEY)",
   session: "add --provider session (it needs JIMENG_SESSION_ID and a jimeng-api server)",
+  ark: "add --provider ark (it needs ARK_API_KEY)",
 };
 
 /** `error` (from resolveModel) with a hint, when `name` is a model the provider does not have. */

@@ -5,6 +5,7 @@
  */
 import type { EmulatorOptions } from "../emulator/server.js";
 import { ValidationError } from "../errors.js";
+import { fileResultStore } from "../providers/ark/results.js";
 import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-types.js";
 import {
@@ -19,7 +20,7 @@ import {
 } from "./config.js";
 import { durationMs } from "./duration.js";
 import { ConfigError } from "./exit-codes.js";
-import { emulatorStatePath } from "./task-index.js";
+import { arkResultsPath, emulatorStatePath } from "./task-index.js";
 
 export interface PreparedProvider {
   settings: Settings;
@@ -62,7 +63,11 @@ export async function prepareProvider(
   });
   context.output.secrets.add(...secretsOf(settings));
   if (!settings.emulator) {
-    const provider = options.offline ? offlineConfig(settings) : providerConfig(settings);
+    const provider = withResultsFile(
+      options.offline ? offlineConfig(settings) : providerConfig(settings),
+      context.env,
+      false,
+    );
     return { settings, provider, close: async () => {} };
   }
 
@@ -70,13 +75,22 @@ export async function prepareProvider(
   const emulator = await startEmulator(options.emulator ?? { stateFile: emulatorStatePath(context.env) });
   try {
     settings = withEmulator(settings, emulator);
-    const provider = providerConfig(settings);
+    const provider = withResultsFile(providerConfig(settings), context.env, true);
     context.output.verbose(`emulator running on ${emulator.url}`);
     return { settings, provider, emulatorUrl: emulator.url, close: () => emulator.stop() };
   } catch (error) {
     await emulator.stop();
     throw error;
   }
+}
+
+/** Pure: an Ark configuration keeps its synchronous image results beside the task list, for `result <id>`. */
+export function withResultsFile(
+  config: ProviderConfig,
+  env: NodeJS.ProcessEnv,
+  emulator: boolean,
+): ProviderConfig {
+  return config.provider === "ark" ? { ...config, resultsFile: arkResultsPath(env, emulator) } : config;
 }
 
 /**
@@ -102,6 +116,7 @@ export function withPlaceholderCredentials(settings: Settings): Settings {
     accessKeyId: settings.accessKeyId ?? placeholder,
     secretAccessKey: settings.secretAccessKey ?? placeholder,
     sessionId: settings.sessionId ?? placeholder,
+    arkApiKey: settings.arkApiKey ?? placeholder,
   };
 }
 
@@ -119,6 +134,16 @@ export function providerOptions(config: ProviderConfig, timeout?: number): Provi
       ...(config.sessionToken ? { sessionToken: config.sessionToken } : {}),
       endpoint: config.endpoint,
       region: config.region,
+      ...extra,
+    };
+  }
+  if (config.provider === "ark") {
+    const { provider, apiKey, endpoint, resultsFile } = config;
+    return {
+      provider,
+      apiKey,
+      endpoint,
+      ...(resultsFile ? { results: fileResultStore(resultsFile) } : {}),
       ...extra,
     };
   }

@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { ProviderName } from "../errors.js";
+import { PROVIDER_NAMES, type ProviderName } from "../errors.js";
 import { openForAppend } from "../fs/safe-write.js";
 import type { TaskKind, TaskRef } from "../providers/types.js";
 import { configFilePath } from "./config.js";
@@ -22,7 +22,8 @@ export const EMULATOR_FOLDER = "emulator";
 const EMULATOR_STATE_FILE = "state.jsonl";
 /** Enough of the prompt to name files by; the rest is not needed. */
 const PROMPT_CHARS = 200;
-const PROVIDERS: readonly string[] = ["visual", "session"];
+const PROVIDERS: readonly string[] = PROVIDER_NAMES;
+const ARK_RESULTS_FILE = "ark-results.jsonl";
 const KINDS: readonly string[] = ["generate", "compose", "video"];
 
 export interface TaskIndexEntry {
@@ -67,6 +68,11 @@ export function submittingEntry(
 export function taskIndexPath(env: NodeJS.ProcessEnv, emulator = false): string {
   const folder = dirname(configFilePath(env));
   return emulator ? join(folder, EMULATOR_FOLDER, TASK_INDEX_FILE) : join(folder, TASK_INDEX_FILE);
+}
+
+/** Where the ark provider keeps the images of its synchronous calls (next to the task list that names them). */
+export function arkResultsPath(env: NodeJS.ProcessEnv, emulator = false): string {
+  return join(dirname(taskIndexPath(env, emulator)), ARK_RESULTS_FILE);
 }
 
 /** Where the CLI's in-process emulator keeps its tasks between runs. */

@@ -33,6 +33,8 @@ export interface EmulatorCoreOptions {
   /** Side of the square PNGs it makes, in pixels. */
   imageSize?: number;
   sessionQueryStyle?: EmulatorBehaviour["sessionQueryStyle"];
+  /** Ark: video tasks an account may have queued (default 120, as documented). */
+  arkQueuedTaskCap?: number;
   /** Real-time clock (ms); injectable for tests. */
   clock?: () => number;
   /**
@@ -53,6 +55,7 @@ export const DEMO_CREDENTIALS: EmulatorCredentials = {
   accessKeyId: "AKLTemulatordemo0000",
   secretAccessKey: "emulator-demo-secret-key",
   sessionId: "emulator-demo-session",
+  arkApiKey: "ark-emulator-demo-key",
 };
 
 export interface EmulatorCounters {
@@ -110,7 +113,10 @@ export class EmulatorCoreImpl implements EmulatorCore {
 
   constructor(private readonly config: EmulatorCoreOptions = {}) {
     this.credentials = { ...DEMO_CREDENTIALS, ...config.credentials };
-    this.options = { sessionQueryStyle: config.sessionQueryStyle ?? "both" };
+    this.options = {
+      sessionQueryStyle: config.sessionQueryStyle ?? "both",
+      arkQueuedTaskCap: config.arkQueuedTaskCap ?? 120,
+    };
     this.random = seededRandom(config.seed ?? 20260102);
     this.faultPlan = new FaultPlan(config.faults ?? {}, seededRandom((config.seed ?? 20260102) + 1));
     this.clock = config.clock ?? Date.now;
@@ -280,6 +286,26 @@ export class EmulatorCoreImpl implements EmulatorCore {
     });
   }
 
+  waitFor(ms: number): Promise<void> {
+    const real = ms / this.timeScale;
+    if (real <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, Math.ceil(real));
+      this.timers.add(timer);
+    });
+  }
+
+  save(task: EmulatorTask): void {
+    this.persist(task);
+  }
+
+  tasksOf(provider: ProviderName): EmulatorTask[] {
+    return [...this.tasks.values()].filter((task) => task.provider === provider);
+  }
+
   /** Every task the emulator knows, for tests and benchmarks that check outputs against files on disk. */
   allTasks(): EmulatorTask[] {
     return [...this.tasks.values()];
@@ -339,6 +365,9 @@ export class EmulatorCoreImpl implements EmulatorCore {
     this.sequence++;
     // Visual task ids are 19-digit decimals above 2^53, like the real ones; session history ids 13 digits.
     if (provider === "visual") return (7392616336519610409n + BigInt(this.sequence) * 7919n).toString();
+    // Ark video task ids look like `cgt-20250611164843-9pzzw`.
+    if (provider === "ark")
+      return `cgt-${new Date(this.now()).toISOString().slice(0, 19).replace(/\D/g, "")}-${this.sequence.toString(36).padStart(5, "0")}`;
     return (8875150819340 + this.sequence * 17).toString();
   }
 
@@ -365,5 +394,7 @@ export class EmulatorCoreImpl implements EmulatorCore {
 
 function defaultFailCode(provider: ProviderName, output: "image" | "video"): string | number {
   if (provider === "session") return "2038";
+  if (provider === "ark")
+    return output === "video" ? "OutputVideoSensitiveContentDetected" : "OutputImageSensitiveContentDetected";
   return output === "video" ? 50516 : 50511;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ProviderName } from "../errors.js";
 import {
   DEMO_CREDENTIALS,
   EmulatorCoreImpl,
@@ -27,13 +28,13 @@ export interface EmulatorOptions extends EmulatorCoreOptions {
    * for, while the client still waits for its id. A kill or Ctrl-C now is the costly case.
    */
   submitDelayMs?: number;
-  /** The API halves to serve; both by default. */
+  /** The API halves to serve; all three by default. */
   routes?: RouteHandler[];
 }
 
 export interface EmulatorTaskInfo {
   id: string;
-  provider: "visual" | "session";
+  provider: ProviderName;
   model: string;
   prompt: string;
   phase: string;
@@ -41,7 +42,7 @@ export interface EmulatorTaskInfo {
 }
 
 export interface RunningEmulator {
-  /** Base URL, e.g. http://127.0.0.1:51234 — both APIs are served on it. */
+  /** Base URL, e.g. http://127.0.0.1:51234 — every API is served on it (Ark under `/api/v3`). */
   url: string;
   credentials: EmulatorCredentials;
   counters: EmulatorCounters;
@@ -59,7 +60,7 @@ export interface RunningEmulator {
 
 const MAX_BODY_BYTES = 100 * 1024 * 1024;
 
-/** Starts the loopback emulator of both remote APIs. */
+/** Starts the loopback emulator of the remote APIs (Visual, session servers, Ark). */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const core = new EmulatorCoreImpl(options);
   const routes = options.routes ?? defaultRoutes;
@@ -186,6 +187,11 @@ function reply(res: ServerResponse, answer: EmulatorReply): void {
     res.socket?.destroy();
     return;
   }
+  if ("stream" in answer) {
+    res.writeHead(answer.status, { "content-type": answer.contentType, ...answer.headers });
+    void pipeEvents(res, answer.stream);
+    return;
+  }
   if ("json" in answer) {
     const text = JSON.stringify(answer.json);
     res.writeHead(answer.status, {
@@ -202,6 +208,19 @@ function reply(res: ServerResponse, answer: EmulatorReply): void {
     ...answer.headers,
   });
   res.end(answer.body);
+}
+
+/** Writes each event as it is produced; a client that hangs up ends the stream. */
+async function pipeEvents(res: ServerResponse, stream: AsyncIterable<string>): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      if (res.destroyed) return;
+      res.write(chunk);
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
 }
 
 function serveFile(url: URL, res: ServerResponse, core: EmulatorCoreImpl): void {

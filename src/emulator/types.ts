@@ -1,6 +1,6 @@
 /**
- * The contract between the emulator's core (server, task clock, outputs, faults, counters) and its two
- * API halves (visual-routes.ts, session-routes.ts). A half is a pure-ish function from a request to a reply;
+ * The contract between the emulator's core (server, task clock, outputs, faults, counters) and its API
+ * halves (visual-routes.ts, session-routes.ts, ark-routes.ts). A half is a pure-ish function from a request to a reply;
  * the core owns sockets, timing and bytes.
  */
 import type { ProviderName } from "../errors.js";
@@ -16,6 +16,8 @@ export interface EmulatorRequest {
 export type EmulatorReply =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; body: Buffer | string; contentType: string; headers?: Record<string, string> }
+  /** Server-sent events: each chunk is written as it is produced (Ark's streamed image answers). */
+  | { status: number; stream: AsyncIterable<string>; contentType: string; headers?: Record<string, string> }
   /** Drop the connection without answering (a connection reset). */
   | { reset: true };
 
@@ -82,6 +84,12 @@ export interface EmulatorCore {
   countPoll(task: EmulatorTask): void;
   /** Resolves when the task has finished (succeeded or failed): the blocking session routes wait on it. */
   waitUntilFinished(task: EmulatorTask): Promise<void>;
+  /** Resolves after `ms` of emulator time (real time divided by the time scale). */
+  waitFor(ms: number): Promise<void>;
+  /** Records a change to `task.meta` (a cancel, a deletion) so that it outlives the process like the task. */
+  save(task: EmulatorTask): void;
+  /** Every task of `provider`, oldest first (Ark's task list and per-account queue cap). */
+  tasksOf(provider: ProviderName): EmulatorTask[];
   readonly options: EmulatorBehaviour;
 }
 
@@ -89,12 +97,16 @@ export interface EmulatorCore {
 export interface EmulatorBehaviour {
   /** Which async query routes the session half serves. */
   sessionQueryStyle: "generic" | "split" | "both";
+  /** Ark: the most video tasks an account may have queued before creates are refused (429). */
+  arkQueuedTaskCap: number;
 }
 
 export interface EmulatorCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionId: string;
+  /** The Bearer key of the Ark half. */
+  arkApiKey: string;
 }
 
 /** Returns undefined for requests that are not its own. May be async (the blocking session routes are). */

@@ -207,7 +207,10 @@ export class HttpTransport {
     }
   }
 
-  /** A single streamed GET (downloads). No retries here: a download restarts from zero on its own terms. */
+  /**
+   * A single streamed request: a GET (downloads), or a POST whose answer is read as it arrives (server-sent
+   * events). No retries here: the caller decides what is safe to repeat.
+   */
   async stream(
     url: string | URL,
     options: {
@@ -216,17 +219,23 @@ export class HttpTransport {
       /** Longest silence (no headers, or no body bytes) before the request is dropped. Default: timeoutMs. */
       idleTimeoutMs?: number;
       headers?: Record<string, string>;
+      method?: "GET" | "POST";
+      /** Sent as JSON (POST). */
+      json?: unknown;
     } = {},
   ): Promise<StreamResponse> {
     const target = typeof url === "string" ? new URL(url) : url;
     throwIfAborted(options.signal);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const { signal, dispose } = combineSignals(options.signal, timeoutMs);
-    const headers = { "user-agent": this.userAgent(), ...options.headers };
+    const method = options.method ?? "GET";
+    const headers: Record<string, string> = { "user-agent": this.userAgent(), ...options.headers };
+    if (options.json !== undefined && !hasHeader(headers, "content-type"))
+      headers["content-type"] = "application/json";
     this.debug({
       type: "request",
       attempt: 0,
-      method: "GET",
+      method,
       url: target.href,
       headers: redactHeaders(headers),
     });
@@ -234,8 +243,9 @@ export class HttpTransport {
       const res = await this.dispatcher.request({
         origin: target.origin,
         path: target.pathname + target.search,
-        method: "GET",
+        method,
         headers,
+        ...(options.json !== undefined ? { body: JSON.stringify(options.json) } : {}),
         signal,
         headersTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),
         bodyTimeout: Math.min(timeoutMs, options.idleTimeoutMs ?? timeoutMs),

@@ -20,6 +20,13 @@ export const PROVIDERS: Record<ProviderName, () => Promise<ProviderEntry>> = {
     ]);
     return { models: VISUAL_MODELS, toNativeRequest: toVisualNativeRequest };
   },
+  ark: async () => {
+    const [{ ARK_MODELS }, { toNativeRequest }] = await Promise.all([
+      import("./ark/models.js"),
+      import("./ark/native.js"),
+    ]);
+    return { models: ARK_MODELS, toNativeRequest };
+  },
   session: async () => {
     const [{ SESSION_MODELS }, { toSessionNativeRequest }] = await Promise.all([
       import("./session/catalog.js"),

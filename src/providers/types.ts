@@ -1,5 +1,5 @@
 /**
- * The provider-neutral vocabulary shared by both providers and everything above them: what a model can do
+ * The provider-neutral vocabulary shared by every provider and everything above them: what a model can do
  * (its capability record), a request with its input images already checked, and the task model
  * (submit → status → outputs). Pure types; no I/O.
  */

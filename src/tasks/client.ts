@@ -2,7 +2,7 @@
  * `Jimeng`: the SDK's small client over one provider. `submit` checks everything it can before a request is
  * sent (it costs money), `waitFor` polls with backoff, `generate` is submit + wait + optional download.
  */
-import { AbortError, ValidationError, WaitTimeoutError } from "../errors.js";
+import { AbortError, JimengError, ValidationError, WaitTimeoutError } from "../errors.js";
 import {
   type DownloadedFile,
   type DownloadOptions as MediaDownloadOptions,
@@ -218,6 +218,23 @@ export class Jimeng {
       random: this.random,
       ...options,
     });
+  }
+
+  /**
+   * Cancels a task that has not started, where the provider can (Ark video tasks while queued). Throws a
+   * JimengError with code CANCEL_UNSUPPORTED when the provider cannot cancel, and the provider's ApiError
+   * when it refuses (a running task, for instance).
+   */
+  async cancel(ref: TaskRef, options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.provider.cancel) {
+      throw new JimengError(
+        `the ${this.provider.name} provider cannot cancel a task; it runs until it ends`,
+        {
+          code: "CANCEL_UNSUPPORTED",
+        },
+      );
+    }
+    await this.provider.cancel(ref, options);
   }
 
   /** Closes the provider (its connection pool). */

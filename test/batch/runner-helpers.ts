@@ -7,6 +7,7 @@ import { type BatchJob, toBatchJob } from "../../src/batch/job.js";
 import { type BatchRunResult, type RunBatchOptions, runBatch, ThrottleFeed } from "../../src/batch/runner.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
 import { AbortError, type ProviderName } from "../../src/errors.js";
+import { ArkProvider } from "../../src/providers/ark/provider.js";
 import { SessionProvider } from "../../src/providers/session/provider.js";
 import type { Provider } from "../../src/providers/types.js";
 import { VisualProvider } from "../../src/providers/visual/provider.js";
@@ -52,6 +53,11 @@ export async function setUp(emulatorOptions: EmulatorOptions = {}): Promise<Benc
     session: new SessionProvider({
       sessionId: emulator.credentials.sessionId,
       endpoint: emulator.url,
+      ...shared,
+    }),
+    ark: new ArkProvider({
+      apiKey: emulator.credentials.arkApiKey,
+      endpoint: `${emulator.url}/api/v3`,
       ...shared,
     }),
   };

@@ -127,6 +127,15 @@ describe("jimeng config", () => {
     expect(result.out).toMatch(/sessionId\s+—/);
   });
 
+  it("stores the Ark API key from stdin and shows it masked", async () => {
+    const key = "ark-0123456789-secret-9f3e";
+    await run(["config", "set", "arkApiKey", "-"], { stdin: key });
+    const result = await run(["config", "list"]);
+    expect(result.out).toMatch(/arkApiKey\s+ark-…9f3e\s+config/);
+    expect(result.out).toMatch(/provider\s+ark\s+auto/);
+    expect(result.out).not.toContain(key);
+  });
+
   it("list --json is one document with every key", async () => {
     await run(["config", "set", "secretAccessKey", "-"], { stdin: SECRET });
     const result = await run(["config", "list", "--json"]);
@@ -135,6 +144,8 @@ describe("jimeng config", () => {
     expect(Object.keys(document.settings).sort()).toEqual(
       [
         "accessKeyId",
+        "arkApiKey",
+        "arkEndpoint",
         "outDir",
         "provider",
         "region",

@@ -168,7 +168,12 @@ describe("provider choice", () => {
 describe("withEmulator", () => {
   const emulator = {
     url: "http://127.0.0.1:4000",
-    credentials: { accessKeyId: "AKLTdemo", secretAccessKey: "demo-secret", sessionId: "demo-session" },
+    credentials: {
+      accessKeyId: "AKLTdemo",
+      secretAccessKey: "demo-secret",
+      sessionId: "demo-session",
+      arkApiKey: "demo-ark-key",
+    },
   };
 
   it("points both providers at the emulator with its demo credentials", () => {

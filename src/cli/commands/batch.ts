@@ -33,7 +33,12 @@ import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
 import { failureText, type Output } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
-import { pollIntervalCap, prepareProvider, withPlaceholderCredentials } from "../settings.js";
+import {
+  pollIntervalCap,
+  prepareProvider,
+  providerOptions,
+  withPlaceholderCredentials,
+} from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
 import { safeText } from "../terminal-text.js";
 
@@ -109,9 +114,7 @@ function toProviderOptions(
     onRetry: feed.onRetry,
     ...(qps !== undefined ? { gate: new RequestRate({ perSecond: qps }) } : {}),
   };
-  if (config.provider === "visual") return { ...config, ...shared };
-  const { sessionIds, ...rest } = config;
-  return { ...rest, sessionId: sessionIds, ...shared };
+  return { ...providerOptions(config), ...shared };
 }
 
 /** The other provider's config when its credentials are there too (jobs may name either provider). */

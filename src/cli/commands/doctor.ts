@@ -7,6 +7,7 @@
  *   business answer (a status, or 50215 "invalid input") means it was accepted; 50400 means accepted but the
  *   service is not enabled for the key.
  * - session: `token.check` (is each session alive?) and `token.points` (credits).
+ * - ark: list one video task (free). 401 means the key was rejected; an answer means it was accepted.
  *
  * Every failure comes with a fix. Exit 3 when configuration or credentials are wrong, 1 when something else
  * failed (an endpoint unreachable), 0 otherwise. `--json`: `{ ok, checks: [{ name, status, detail, fix? }] }`.
@@ -18,6 +19,8 @@ import {
   AuthError,
   JimengError,
   NetworkError,
+  PROVIDER_NAMES,
+  type ProviderName,
   RateLimitError,
   RequestTimeoutError,
   TimeoutError,
@@ -223,6 +226,55 @@ async function probeVisual(config: Extract<ProviderConfig, { provider: "visual" 
   }
 }
 
+async function probeArk(config: Extract<ProviderConfig, { provider: "ark" }>): Promise<Check[]> {
+  const { ArkClient } = await import("../../providers/ark/client.js");
+  const client = new ArkClient({
+    apiKey: config.apiKey,
+    endpoint: config.endpoint,
+    timeout: PROBE_TIMEOUT_MS,
+    maxRetries: 0,
+  });
+  try {
+    const list = await client.videos.list({ pageSize: 1 });
+    return [
+      check("network", "ark endpoint", "ok", `${config.endpoint} answered`),
+      check("auth", "ark credentials", "ok", `API key accepted (listed video tasks: ${list.total} in total)`),
+    ];
+  } catch (error) {
+    if (error instanceof NetworkError || error instanceof TimeoutError) {
+      return [
+        check(
+          "network",
+          "ark endpoint",
+          "fail",
+          `${config.endpoint} unreachable: ${message(error)}`,
+          "check the network, or point JIMENG_ARK_ENDPOINT / --endpoint / `jimeng config set arkEndpoint` at Ark",
+        ),
+        check("auth", "ark credentials", "skip", "not probed: the endpoint did not answer"),
+      ];
+    }
+    if (error instanceof AuthError || error instanceof ApiError) {
+      const requestId = error.requestId ? ` (request id ${error.requestId})` : "";
+      const auth = error instanceof AuthError;
+      return [
+        check("network", "ark endpoint", "ok", `${config.endpoint} answered`),
+        check(
+          auth ? "auth" : "config",
+          "ark credentials",
+          "fail",
+          `${error.code}${requestId}`,
+          auth
+            ? "create an API key in the Ark console and store it with `jimeng config set arkApiKey -` (or ARK_API_KEY)"
+            : "check the Ark endpoint address (default https://ark.cn-beijing.volces.com/api/v3)",
+        ),
+      ];
+    }
+    throw error;
+  } finally {
+    await client.close();
+  }
+}
+
 const SESSION_FIX =
   "log in to the Jimeng site again, copy the `sessionid` cookie, and store it with `jimeng config set sessionId -` (or JIMENG_SESSION_ID)";
 
@@ -299,11 +351,13 @@ async function probeSession(config: Extract<ProviderConfig, { provider: "session
   }
 }
 
-function credentialsOf(
-  settings: Settings,
-  provider: "visual" | "session",
-): ProviderConfig | Error | undefined {
-  const has = provider === "visual" ? settings.accessKeyId || settings.secretAccessKey : settings.sessionId;
+function credentialsOf(settings: Settings, provider: ProviderName): ProviderConfig | Error | undefined {
+  const has =
+    provider === "visual"
+      ? settings.accessKeyId || settings.secretAccessKey
+      : provider === "ark"
+        ? settings.arkApiKey
+        : settings.sessionId;
   const chosen = settings.provider?.value === provider;
   if (!has && !chosen) return undefined;
   try {
@@ -368,7 +422,7 @@ export async function runChecks(context: CommandContext): Promise<Check[]> {
           "credentials",
           "fail",
           "no credentials configured for either provider",
-          "for the Visual API export VOLC_ACCESSKEY and VOLC_SECRETKEY; for a session server export JIMENG_SESSION_ID; or try everything offline with --emulator",
+          "for the Visual API export VOLC_ACCESSKEY and VOLC_SECRETKEY; for Ark export ARK_API_KEY; for a session server export JIMENG_SESSION_ID; or try everything offline with --emulator",
         ),
       );
       return checks;
@@ -381,7 +435,7 @@ export async function runChecks(context: CommandContext): Promise<Check[]> {
         `${chosen} (${settings.provider?.source === "auto" ? "picked from your credentials" : `from ${settings.provider?.source}`})`,
       ),
     );
-    for (const provider of ["visual", "session"] as const) {
+    for (const provider of PROVIDER_NAMES) {
       const config = credentialsOf(settings, provider);
       if (config === undefined) {
         checks.push(check("config", `${provider} credentials`, "skip", "not configured"));
@@ -399,7 +453,13 @@ export async function runChecks(context: CommandContext): Promise<Check[]> {
         );
         continue;
       }
-      checks.push(...(config.provider === "visual" ? await probeVisual(config) : await probeSession(config)));
+      checks.push(
+        ...(config.provider === "visual"
+          ? await probeVisual(config)
+          : config.provider === "ark"
+            ? await probeArk(config)
+            : await probeSession(config)),
+      );
     }
     return checks;
   } finally {
