@@ -26,6 +26,7 @@ const loadCompose = () => import("./commands/compose.js");
 const loadVideo = () => import("./commands/video.js");
 const loadSubmit = () => import("./commands/submit.js");
 const loadResult = () => import("./commands/result.js");
+const loadCancel = () => import("./commands/cancel.js");
 const loadDoctor = () => import("./commands/doctor.js");
 const loadServe = () => import("./commands/serve.js");
 const loadWorker = () => import("./commands/worker.js");
@@ -144,6 +145,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       "jimeng result 7392616336519618328",
       "jimeng result 7392616336519618328 --wait --download -o assets/",
       "jimeng --provider visual result 7392616336519618328 --model jimeng_t2i_v40 --json",
+    ],
+  },
+  {
+    name: "cancel",
+    summary:
+      "cancel a task that has not started, where the provider can (Ark video); says so where it cannot",
+    load: loadCancel,
+    arguments: [{ name: "<task-id>", description: "the id `submit` printed" }],
+    options: [
+      {
+        flags: "-m, --model <name>",
+        description: "the model the task was submitted with, for a task this machine did not submit",
+      },
+      ...WAITING_COMMAND_OPTIONS.filter((option) => ["--endpoint <url>"].includes(option.flags)),
+    ],
+    examples: [
+      "jimeng cancel cgt-20261201120000-00abc",
+      "jimeng --provider ark cancel cgt-20261201120000-00abc --model seedance-1.0-pro --json",
     ],
   },
   {

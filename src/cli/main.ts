@@ -18,7 +18,9 @@ const PROGRAM_HELP = `
 Providers:
   visual    the official Volcengine Visual API (VOLC_ACCESSKEY + VOLC_SECRETKEY)
   session   a jimeng-api compatible session server (JIMENG_SESSION_ID)
-  Picked by --provider, else JIMENG_PROVIDER, else the config store, else from the credentials you have.
+  ark       Volcengine Ark: Seedream images and Seedance video (ARK_API_KEY)
+  Picked by --provider, else by the model (doubao-seedream-…, doubao-seedance-…, seedream-…, ep-… are Ark's),
+  else JIMENG_PROVIDER, else the config store, else from the credentials you have.
   Settings: flag > environment > config store > default (see \`jimeng config list\`).
 
 Exit codes:
@@ -154,10 +156,10 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
     .option("--verbose", "print more detail (request ids, retries, causes)")
     .option("--no-color", "never use colours (NO_COLOR works too)")
     .addOption(
-      new Option("--provider <name>", "the provider to use (default: picked from your credentials)").choices([
-        "visual",
-        "session",
-      ]),
+      new Option(
+        "--provider <name>",
+        "the provider to use (default: picked from the model, then your credentials)",
+      ).choices(["visual", "session", "ark"]),
     )
     .option("--emulator", "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)")
     .option(

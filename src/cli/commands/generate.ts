@@ -291,12 +291,14 @@ export async function openClient(
   context: CommandContext,
   options: Readonly<Record<string, unknown>>,
 ): Promise<OpenedClient> {
-  const flags: { endpoint?: string; region?: string; out?: string } = {};
+  const flags: { endpoint?: string; region?: string; out?: string; model?: string } = {};
   if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
   if (typeof options.region === "string") flags.region = options.region;
   if (typeof options.out === "string") flags.out = options.out;
   const server = serverTarget(context.globals, context.env);
   if (server) return openServiceClient(context, flags, server);
+  // An Ark model id (`doubao-seedream-…`, `ep-…`) picks the ark provider when none is named.
+  if (typeof options.model === "string") flags.model = options.model;
   const prepared = await prepareProvider(context, flags);
   try {
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);

@@ -79,7 +79,7 @@ export function taskRefFor(
         },
       ],
       {
-        hint: `the ${provider.name} provider was used; if the task belongs to the other one, add --provider ${provider.name === "visual" ? "session" : "visual"}`,
+        hint: `the ${provider.name} provider was used; if the task belongs to another one, add --provider ${provider.name === "visual" ? "session" : "visual"} (or ark)`,
       },
     );
   }

@@ -221,3 +221,13 @@ export function toVideoRequest(
     ...extra,
   }) as ArkVideoRequest;
 }
+
+/** Builds (and so checks) the native bodies of `request` without sending anything: the CLI's preflight. */
+export function toNativeRequest(request: ProviderRequest): ArkImageRequest[] | ArkVideoRequest {
+  const model = request.model as ArkModel;
+  if (model.provider !== "ark" || !("api" in model))
+    throw new ValidationError([{ path: "model", message: `${model.id} is not an Ark model` }]);
+  return model.api === "videos"
+    ? toVideoRequest(request, model, { modelId: model.id })
+    : toImageRequests(request, model, { modelId: model.id, stream: false });
+}

@@ -93,6 +93,10 @@ export class ArkProvider implements Provider {
     return this.client.endpoint;
   }
 
+  get #origin(): string {
+    return new URL(this.client.endpoint).origin;
+  }
+
   resolveModel(name: string | undefined, kind: TaskKind): ModelCapability {
     const trimmed = name?.trim();
     return resolveArkModel(trimmed, kind, trimmed ? this.#families[trimmed] : undefined);
@@ -182,7 +186,12 @@ export class ArkProvider implements Provider {
     const record = async (index: number, item: ArkImageItem) => {
       const output = outputOf(item);
       if (output) {
-        await this.#results.append({ taskId: ref.taskId, index: offset + index, output });
+        await this.#results.append({
+          taskId: ref.taskId,
+          index: offset + index,
+          output,
+          origin: this.#origin,
+        });
         recorded++;
       } else {
         await this.#results.append({
@@ -258,7 +267,7 @@ export class ArkProvider implements Provider {
   }
 
   async #imageStatus(ref: TaskRef): Promise<TaskStatus> {
-    const summary = summarise(await this.#results.read(ref.taskId));
+    const summary = summarise(await this.#results.read(ref.taskId), this.#origin);
     const base = { ref, ...(summary.requestId ? { requestId: summary.requestId } : {}) };
     if (summary.outputs.length > 0) return { ...base, status: "succeeded", outputs: summary.outputs };
     if (summary.done || summary.failures.length > 0) {

@@ -11,8 +11,11 @@ import { ensureFolder, openForAppend } from "../../fs/safe-write.js";
 import type { TaskFailure, TaskOutput } from "../types.js";
 
 export type ArkResultRecord =
-  /** One image of the set, as it arrived. */
-  | { taskId: string; index: number; output: TaskOutput }
+  /**
+   * One image of the set, as it arrived. `origin` is the API's origin at the time: an output it served itself
+   * (the emulator does) follows the API to its new address when a later process reads it.
+   */
+  | { taskId: string; index: number; output: TaskOutput; origin?: string }
   /** One image of the set failed (the others may not have). */
   | { taskId: string; index: number; failure: TaskFailure }
   /** The call ended; `failure` when not one image came back. */
@@ -79,7 +82,10 @@ export function fileResultStore(file: string): ArkResultStore {
 }
 
 /** What the records of one task add up to. */
-export function summarise(records: readonly ArkResultRecord[]): {
+export function summarise(
+  records: readonly ArkResultRecord[],
+  origin?: string,
+): {
   outputs: TaskOutput[];
   failures: TaskFailure[];
   done: boolean;
@@ -96,7 +102,7 @@ export function summarise(records: readonly ArkResultRecord[]): {
       done = true;
       requestId = record.requestId;
       failure = record.failure;
-    } else if ("output" in record) outputs.set(record.index, record.output);
+    } else if ("output" in record) outputs.set(record.index, rebase(record.output, record.origin, origin));
     else failures.push(record.failure);
   }
   const ordered = [...outputs.entries()].sort(([a], [b]) => a - b).map(([, output]) => output);
@@ -107,4 +113,9 @@ export function summarise(records: readonly ArkResultRecord[]): {
     ...(requestId ? { requestId } : {}),
     ...(failure ? { failure } : {}),
   };
+}
+
+function rebase(output: TaskOutput, from: string | undefined, to: string | undefined): TaskOutput {
+  if (!output.url || !from || !to || from === to || !output.url.startsWith(`${from}/`)) return output;
+  return { ...output, url: `${to}${output.url.slice(from.length)}` };
 }
