@@ -269,7 +269,7 @@ describe("ArkProvider video", () => {
       images,
       extra: { roles: ["reference_image", "reference_image", "reference_image"] },
     });
-    expect((bodies[0]?.content as { role?: string }[]).slice(1).map((item) => item.role)).toEqual([
+    expect(((bodies[0]?.content ?? []) as { role?: string }[]).slice(1).map((item) => item.role)).toEqual([
       "reference_image",
       "reference_image",
       "reference_image",
