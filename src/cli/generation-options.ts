@@ -359,14 +359,15 @@ function accepting(flag: GenerationFlag, models: readonly ModelCapability[]): st
 export function renderOptionsTable(models: readonly ModelCapability[]): string {
   const visual = models.filter((model) => model.provider === "visual");
   const session = models.filter((model) => model.provider === "session");
+  const ark = models.filter((model) => model.provider === "ark");
   const cell = (text: string) => text.replaceAll("|", "\\|");
   const rows = GENERATION_FLAGS.map(
     (flag) =>
-      `| \`${cell(flag.flags)}\` | ${cell(flag.description)} | ${cell(flag.values)} | ${accepting(flag, visual)} | ${accepting(flag, session)} |`,
+      `| \`${cell(flag.flags)}\` | ${cell(flag.description)} | ${cell(flag.values)} | ${accepting(flag, visual)} | ${accepting(flag, session)} | ${accepting(flag, ark)} |`,
   );
   return [
-    "| flag | what it does | values | visual models | session models |",
-    "|---|---|---|---|---|",
+    "| flag | what it does | values | visual models | session models | ark models |",
+    "|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
 }

@@ -1,11 +1,12 @@
 /**
- * The README's generation options table is generated: it must equal `renderOptionsTable` over both registries.
+ * The README's generation options table is generated: it must equal `renderOptionsTable` over the three registries.
  * Fails until the "Command line" section (with the table) is in README.md. Print the current table with:
- *   npx tsx -e 'import("./src/cli/generation-options.ts").then(async (o) => { const v = await import("./src/providers/visual/models.ts"); const s = await import("./src/providers/session/models.ts"); console.log(o.renderOptionsTable([...v.VISUAL_MODELS, ...s.SESSION_MODELS])) })'
+ *   npx tsx -e 'import("./src/cli/generation-options.ts").then(async (o) => { const v = await import("./src/providers/visual/models.ts"); const s = await import("./src/providers/session/models.ts"); const a = await import("./src/providers/ark/models.ts"); console.log(o.renderOptionsTable([...v.VISUAL_MODELS, ...s.SESSION_MODELS, ...a.ARK_MODELS])) })'
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderOptionsTable } from "../../src/cli/generation-options.js";
+import { ARK_MODELS } from "../../src/providers/ark/models.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 
@@ -13,7 +14,7 @@ const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
 
 describe("README options table", () => {
   it("is the table the flag declarations and model registries render", () => {
-    const table = renderOptionsTable([...VISUAL_MODELS, ...SESSION_MODELS]);
+    const table = renderOptionsTable([...VISUAL_MODELS, ...SESSION_MODELS, ...ARK_MODELS]);
     const start = README.indexOf(table.split("\n")[0] as string);
     expect(
       start,

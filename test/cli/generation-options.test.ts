@@ -8,6 +8,7 @@ import {
   withFlagNames,
 } from "../../src/cli/generation-options.js";
 import { ValidationError } from "../../src/errors.js";
+import { ARK_MODELS } from "../../src/providers/ark/models.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
@@ -134,13 +135,15 @@ describe("withFlagNames", () => {
 
 describe("renderOptionsTable", () => {
   it("has one row per flag and says which models of each provider accept it", () => {
-    const table = renderOptionsTable([...VISUAL_MODELS, ...SESSION_MODELS]).split("\n");
+    const table = renderOptionsTable([...VISUAL_MODELS, ...SESSION_MODELS, ...ARK_MODELS]).split("\n");
     expect(table).toHaveLength(GENERATION_FLAGS.length + 2);
     const row = (flags: string) => table.find((line) => line.startsWith(`| \`${flags}\``)) ?? "";
-    // Only the Visual API's 2.1 model takes --no-watermark; no session model does.
-    expect(row("--no-watermark")).toMatch(/\| `jimeng_high_aes_general_v21_L` \| — \|$/);
-    // --size is a Visual API option only.
-    expect(row("--size <WxH>")).toMatch(/\| — \|$/);
-    expect(row("-o, --out <dir>")).toMatch(/\| all \| all \|$/);
+    // Only the Visual API's 2.1 model takes --no-watermark; no session model does; every Ark model does.
+    expect(row("--no-watermark")).toMatch(/\| `jimeng_high_aes_general_v21_L` \| — \| all \|$/);
+    // --size: no session model; on Ark, the image models that take pixel sizes (not SeedEdit, not video).
+    expect(row("--size <WxH>")).toMatch(
+      /\| — \| `doubao-seedream-4-5-251128`, .*`doubao-seedream-3-0-t2i-250415` \|$/,
+    );
+    expect(row("-o, --out <dir>")).toMatch(/\| all \| all \| all \|$/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { ARK_MODELS } from "../../src/providers/ark/models.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
@@ -20,11 +21,21 @@ describe("jimeng models", () => {
     expect(models[0]).toEqual(JSON.parse(JSON.stringify(SESSION_MODELS[0])));
   });
 
-  it("lists both registries, visual first, without --provider", async () => {
+  it("lists every registry (visual, session, ark) without --provider", async () => {
     const { models } = JSON.parse((await run(["models", "--json"])).out) as { models: ModelCapability[] };
     expect(models.map((model) => `${model.provider}:${model.id}`)).toEqual(
-      [...VISUAL_MODELS, ...SESSION_MODELS].map((model) => `${model.provider}:${model.id}`),
+      [...VISUAL_MODELS, ...SESSION_MODELS, ...ARK_MODELS].map((model) => `${model.provider}:${model.id}`),
     );
+  });
+
+  it("--provider ark lists the Ark catalog with the fields each model accepts", async () => {
+    const { models } = JSON.parse((await run(["--provider", "ark", "models", "--json"])).out) as {
+      models: (ModelCapability & { fields: string[] })[];
+    };
+    expect(models.map((model) => model.id)).toContain("doubao-seedance-1-0-lite-i2v-250428");
+    const seedream3 = models.find((model) => model.id === "doubao-seedream-3-0-t2i-250415");
+    expect(seedream3?.fields).toContain("seed");
+    expect(models.find((model) => model.id === "doubao-seedream-4-5-251128")?.fields).not.toContain("seed");
   });
 
   it("--kind keeps only the models for that kind", async () => {

@@ -1,8 +1,9 @@
 /**
- * Renders the README's models table from the two registries (`npm run docs:models` prints it); the README
+ * Renders the README's models table from the three registries (`npm run docs:models` prints it); the README
  * test checks that the table between the `models` markers is exactly this.
  */
 import { pathToFileURL } from "node:url";
+import { ARK_MODELS } from "../../src/providers/ark/models.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
@@ -40,7 +41,7 @@ export function renderModelsTable(): string {
   return [
     "| provider | model | alias | commands | flags | values | reference images |",
     "|---|---|---|---|---|---|---|",
-    ...[...VISUAL_MODELS, ...SESSION_MODELS].map(row),
+    ...[...VISUAL_MODELS, ...SESSION_MODELS, ...ARK_MODELS].map(row),
   ].join("\n");
 }
 

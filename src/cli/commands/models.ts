@@ -2,7 +2,7 @@
  * `jimeng models`: every model of each provider with what it accepts, straight from the capability registries
  * (the one place models are declared). A table, or `{ "models": [capability, ...] }` with `--json`.
  */
-import type { ProviderName } from "../../errors.js";
+import { PROVIDER_NAMES, type ProviderName } from "../../errors.js";
 import type { ModelCapability, TaskKind } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
@@ -41,7 +41,7 @@ function accepts(model: ModelCapability): string {
 export function modelsTable(models: readonly ModelCapability[]): string {
   const header = ["MODEL", "KINDS", "ACCEPTS", "RATIOS", "RESOLUTIONS", "DURATIONS", "IMAGES", "ALIASES"];
   const sections: string[] = [];
-  for (const provider of ["visual", "session"] as const) {
+  for (const provider of PROVIDER_NAMES) {
     const rows = models
       .filter((model) => model.provider === provider)
       .map((model) => [
@@ -73,7 +73,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const kind = call.options.kind as TaskKind | undefined;
   const providers: ProviderName[] = context.globals.provider
     ? [context.globals.provider]
-    : ["visual", "session"];
+    : [...PROVIDER_NAMES];
   const models = (await loadModels(providers)).filter((model) => !kind || model.kinds.includes(kind));
   context.output.result({ models }, () => modelsTable(models));
   return EXIT.ok;
