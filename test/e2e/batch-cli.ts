@@ -24,11 +24,11 @@ export async function tempDir(prefix: string): Promise<{ dir: string; cleanup():
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The environment that points the CLI at `emulator` for both providers, and nothing else of ours. */
+/** The environment that points the CLI at `emulator` for every provider, and nothing else of ours. */
 export function emulatorEnv(emulator: RunningEmulator, configDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(JIMENG_|VOLC_|CI$|NO_COLOR$|FORCE_COLOR$)/.test(key)) env[key] = value;
+    if (!/^(JIMENG_|VOLC_|ARK_|CI$|NO_COLOR$|FORCE_COLOR$)/.test(key)) env[key] = value;
   }
   return {
     ...env,
@@ -37,6 +37,8 @@ export function emulatorEnv(emulator: RunningEmulator, configDir: string): NodeJ
     VOLC_SECRETKEY: emulator.credentials.secretAccessKey,
     JIMENG_SESSION_ENDPOINT: emulator.url,
     JIMENG_SESSION_ID: emulator.credentials.sessionId,
+    JIMENG_ARK_ENDPOINT: `${emulator.url}/api/v3`,
+    ARK_API_KEY: emulator.credentials.arkApiKey,
     JIMENG_CONFIG_DIR: configDir,
     NO_COLOR: "1",
   };

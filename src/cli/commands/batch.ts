@@ -20,7 +20,8 @@ import {
   runBatch,
   ThrottleFeed,
 } from "../../batch/runner.js";
-import { type ProviderName, ValidationError, type ValidationIssue } from "../../errors.js";
+import { PROVIDER_NAMES, type ProviderName, ValidationError, type ValidationIssue } from "../../errors.js";
+import { isArkModelName } from "../../providers/ark/models.js";
 import { createProvider, type ProviderOptions } from "../../providers/create.js";
 import { generationRequestSchema } from "../../providers/request.js";
 import { checkImageCount, checkRequestFields } from "../../providers/rules.js";
@@ -38,6 +39,7 @@ import {
   prepareProvider,
   providerOptions,
   withPlaceholderCredentials,
+  withResultsFile,
 } from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
 import { safeText } from "../terminal-text.js";
@@ -118,10 +120,16 @@ function toProviderOptions(
 }
 
 /** The other provider's config when its credentials are there too (jobs may name either provider). */
-function otherConfig(settings: Settings, name: ProviderName, offline: boolean): ProviderConfig | Error {
+function otherConfig(
+  settings: Settings,
+  name: ProviderName,
+  offline: boolean,
+  env: NodeJS.ProcessEnv,
+): ProviderConfig | Error {
   try {
     const chosen: Settings = { ...settings, provider: { value: name, source: "flag" } };
-    return providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
+    const config = providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
+    return withResultsFile(config, env, settings.emulator);
   } catch (error) {
     return error as Error;
   }
@@ -242,7 +250,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const providerFor = (name: ProviderName): Provider | Error => {
       const known = providers.get(name) ?? unavailable.get(name);
       if (known) return known;
-      const config = otherConfig(prepared.settings, name, flags.dryRun);
+      const config = otherConfig(prepared.settings, name, flags.dryRun, context.env);
       if (config instanceof Error) {
         unavailable.set(name, config);
         return config;
@@ -259,6 +267,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ...defaults,
       keepJobs: false,
       validateJob: async (job) => {
+        // A job naming an Ark model (`doubao-seedream-…`, `ep-…`) without a provider runs on Ark (cli.md order).
+        if (job.provider === undefined && main.name !== "ark" && job.model && isArkModelName(job.model))
+          job.provider = "ark";
         const provider = providerFor(job.provider ?? main.name);
         if (provider instanceof Error) {
           return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
@@ -270,8 +281,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     });
     if (!validation.ok) throw new BatchValidationError(file, validation.issues);
     const out = prepared.settings.outDir.value;
-    // Recorded tasks are polled through the provider that accepted them, so both are set up when they can be.
-    if (flags.resume) for (const name of ["visual", "session"] as const) providerFor(name);
+    // Recorded tasks are polled through the provider that accepted them, so all are set up when they can be.
+    if (flags.resume) for (const name of PROVIDER_NAMES) providerFor(name);
 
     if (flags.dryRun) {
       const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;

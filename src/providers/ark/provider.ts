@@ -209,14 +209,15 @@ export class ArkProvider implements Provider {
       result = await this.client.images.generate(body, {
         ...(options.signal ? { signal: options.signal } : {}),
         onEvent: async (event) => {
-          if (!announced) {
-            // The first image exists and is paid for: the task id is recorded before anything else.
-            announced = true;
-            await options.onSubmitted?.(ref);
-          }
           if (event.type === "image_generation.partial_succeeded") await record(event.image_index, event);
           else if (event.type === "image_generation.partial_failed")
             await record(event.image_index, { error: event.error });
+          if (!announced) {
+            // The first image is paid for and recorded: now the task id may be journaled (never an id whose
+            // images a later process could not find).
+            announced = true;
+            await options.onSubmitted?.(ref);
+          }
         },
       });
     } catch (error) {
