@@ -40,6 +40,8 @@ export {
 // Transport hooks.
 export type { DebugEvent, RetryEvent } from "./http/transport.js";
 export type { DownloadedFile } from "./media/download.js";
+export type { ArkModel } from "./providers/ark/catalog.js";
+export { ARK_MODELS } from "./providers/ark/catalog.js";
 // Providers.
 export type {
   ArkCallOptions,
@@ -48,8 +50,6 @@ export type {
   ArkImageResult,
 } from "./providers/ark/client.js";
 export { ArkClient } from "./providers/ark/client.js";
-export type { ArkModel } from "./providers/ark/models.js";
-export { ARK_MODELS } from "./providers/ark/models.js";
 export type { ArkProviderOptions } from "./providers/ark/provider.js";
 export { ArkProvider } from "./providers/ark/provider.js";
 export type { ArkResultRecord, ArkResultStore } from "./providers/ark/results.js";

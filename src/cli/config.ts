@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { PROVIDER_NAMES, type ProviderName, ValidationError } from "../errors.js";
 import { maskSecret } from "../http/redact.js";
-import { isArkModelName } from "../providers/ark/models.js";
+import { isArkModelName } from "../providers/ark/catalog.js";
 import { ENV_NAMES, howToSet } from "../setting-names.js";
 import { ConfigError } from "./exit-codes.js";
 

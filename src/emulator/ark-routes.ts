@@ -9,8 +9,8 @@
  * a streamed answer after N images; `[expire]` makes a video task expire in the queue.
  */
 import { randomBytes } from "node:crypto";
+import { ENDPOINT_ID, findArkModel } from "../providers/ark/catalog.js";
 import { ARK_ERROR_STATUS } from "../providers/ark/errors.js";
-import { ENDPOINT_ID, findArkModel } from "../providers/ark/models.js";
 import {
   ARK_VIDEO_STATES,
   type ArkImageRequest,

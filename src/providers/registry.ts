@@ -22,7 +22,7 @@ export const PROVIDERS: Record<ProviderName, () => Promise<ProviderEntry>> = {
   },
   ark: async () => {
     const [{ ARK_MODELS }, { toNativeRequest }] = await Promise.all([
-      import("./ark/models.js"),
+      import("./ark/catalog.js"),
       import("./ark/native.js"),
     ]);
     return { models: ARK_MODELS, toNativeRequest };

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderOptionsTable } from "../../src/cli/generation-options.js";
-import { ARK_MODELS } from "../../src/providers/ark/models.js";
+import { ARK_MODELS } from "../../src/providers/ark/catalog.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";
 

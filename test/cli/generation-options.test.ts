@@ -8,7 +8,7 @@ import {
   withFlagNames,
 } from "../../src/cli/generation-options.js";
 import { ValidationError } from "../../src/errors.js";
-import { ARK_MODELS } from "../../src/providers/ark/models.js";
+import { ARK_MODELS } from "../../src/providers/ark/catalog.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";

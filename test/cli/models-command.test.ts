@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { ARK_MODELS } from "../../src/providers/ark/models.js";
+import { ARK_MODELS } from "../../src/providers/ark/catalog.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";

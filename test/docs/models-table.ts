@@ -3,7 +3,7 @@
  * test checks that the table between the `models` markers is exactly this.
  */
 import { pathToFileURL } from "node:url";
-import { ARK_MODELS } from "../../src/providers/ark/models.js";
+import { ARK_MODELS } from "../../src/providers/ark/catalog.js";
 import { SESSION_MODELS } from "../../src/providers/session/catalog.js";
 import type { ModelCapability } from "../../src/providers/types.js";
 import { VISUAL_MODELS } from "../../src/providers/visual/catalog.js";

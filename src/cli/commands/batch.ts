@@ -21,7 +21,7 @@ import {
   ThrottleFeed,
 } from "../../batch/runner.js";
 import { PROVIDER_NAMES, type ProviderName, ValidationError, type ValidationIssue } from "../../errors.js";
-import { isArkModelName } from "../../providers/ark/models.js";
+import { isArkModelName } from "../../providers/ark/catalog.js";
 import { createProvider, type ProviderOptions } from "../../providers/create.js";
 import { generationRequestSchema } from "../../providers/request.js";
 import { checkImageCount, checkRequestFields } from "../../providers/rules.js";

@@ -1,11 +1,13 @@
 /**
- * Provider-neutral request → Ark native body. Only the fields the model's record lists are ever sent (Ark
- * answers 400 to one it does not support); a provider-native `extra` field the model does not accept is a
- * ValidationError naming it, before anything is sent.
+ * Provider-neutral request → Ark native body, for a request that passed the shared model rules
+ * (src/providers/rules.ts). Only the fields the model's record lists are ever sent (Ark answers 400 to one it
+ * does not support); a provider-native `extra` field the model does not accept is a ValidationError naming it,
+ * before anything is sent. What is Ark's own: sizes per ratio, sets vs parallel requests, frame roles, and a
+ * set's "inputs + outputs ≤ 15".
  */
 import { ValidationError, type ValidationIssue } from "../../errors.js";
 import type { ProviderRequest, ResolvedImage } from "../types.js";
-import type { ArkModel } from "./models.js";
+import type { ArkModel } from "./catalog.js";
 import {
   type ArkImageRequest,
   type ArkVideoContent,
@@ -148,8 +150,6 @@ export function toImageRequests(
     ...(options.stream && model.fields.includes("stream") ? { stream: true } : {}),
     ...extra,
   };
-  if (body.seed !== undefined && !model.fields.includes("seed"))
-    issues.push({ path: "seed", message: `${model.id} does not accept a seed` });
   fail(issues);
   const native = only(model, body) as ArkImageRequest;
   return model.countBy === "parallel" ? Array.from({ length: count }, () => ({ ...native })) : [native];

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ApiError, JimengError, ValidationError } from "../../errors.js";
+import { assertFitsModel } from "../rules.js";
 import type {
   GetOptions,
   ModelCapability,
@@ -21,8 +22,8 @@ import type {
   TaskRef,
   TaskStatus,
 } from "../types.js";
+import { ARK_MODELS, type ArkModel, resolveArkModel } from "./catalog.js";
 import { ArkClient, type ArkClientOptions, type ArkImageResult } from "./client.js";
-import { ARK_MODELS, type ArkModel, resolveArkModel } from "./models.js";
 import { toImageRequests, toVideoRequest } from "./native.js";
 import { type ArkResultStore, memoryResultStore, summarise } from "./results.js";
 import type { ArkImageItem, ArkImageRequest, ArkVideoTask } from "./schemas.js";
@@ -106,6 +107,8 @@ export class ArkProvider implements Provider {
     const model = request.model as ArkModel;
     if (model.provider !== "ark" || !("api" in model))
       throw new ValidationError([{ path: "model", message: `${model.id} is not an Ark model` }]);
+    // The shared model rules (options, values, image limits) first; then only the translation is Ark's.
+    assertFitsModel(request);
     const modelId = this.#international && model.internationalId ? model.internationalId : model.id;
     const call = options.signal ? { signal: options.signal } : {};
     const ref = (taskId: string): TaskRef => ({

@@ -81,6 +81,9 @@ function seedream4(
     kinds: ["generate", "compose"],
     output: "image",
     options: ["ratio", "resolution", "size", "count", "watermark"],
+    refusals: {
+      seed: "Seedream 4.x on Ark takes no seed (only 3.0 t2i and SeedEdit 3.0 do); Ark answers 400 to one",
+    },
     ratios: IMAGE_RATIOS,
     resolutions,
     images: referenceImages(1, 14),
@@ -163,6 +166,10 @@ export const ARK_MODELS: readonly ArkModel[] = [
     kinds: ["compose"],
     output: "image",
     options: ["seed", "watermark"],
+    refusals: {
+      size: "SeedEdit 3.0 keeps the input's size (size: adaptive)",
+      ratio: "SeedEdit 3.0 keeps the input's aspect ratio",
+    },
     images: referenceImages(1, 1),
     maxPromptLength: 1000,
     expectedSeconds: { min: 0, typical: 10 },
