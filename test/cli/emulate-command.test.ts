@@ -31,11 +31,15 @@ describe("jimeng emulate", () => {
       accessKeyId: expect.any(String),
       secretAccessKey: expect.any(String),
       sessionId: expect.any(String),
+      arkApiKey: expect.any(String),
     });
+    expect(document.arkEndpoint).toBe(`${document.url}/api/v3`);
     expect(document.env).toMatchObject({
       JIMENG_VISUAL_ENDPOINT: document.url,
       VOLC_ACCESSKEY: document.credentials.accessKeyId,
       JIMENG_SESSION_ID: document.credentials.sessionId,
+      JIMENG_ARK_ENDPOINT: document.arkEndpoint,
+      ARK_API_KEY: document.credentials.arkApiKey,
     });
 
     const counters = await fetch(`${document.url}/__emulator/counters`);

@@ -11,7 +11,8 @@ export interface EmulateDocument {
   url: string;
   visualEndpoint: string;
   sessionEndpoint: string;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionId: string };
+  arkEndpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionId: string; arkApiKey: string };
   /** Environment variables that point `jimeng` (or the SDK's CLI defaults) at this emulator. */
   env: Record<string, string>;
 }
@@ -63,6 +64,8 @@ function human(document: EmulateDocument): string {
     `          access key ${document.credentials.accessKeyId}  secret ${document.credentials.secretAccessKey}`,
     `  session endpoint ${document.sessionEndpoint}`,
     `          session id ${document.credentials.sessionId}`,
+    `  ark     endpoint ${document.arkEndpoint}`,
+    `          API key ${document.credentials.arkApiKey}`,
     "",
     "Point jimeng at it from another shell:",
     exports,
@@ -102,6 +105,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     url,
     visualEndpoint: url,
     sessionEndpoint: url,
+    arkEndpoint: `${url}/api/v3`,
     credentials: { ...credentials },
     env: {
       JIMENG_VISUAL_ENDPOINT: url,
@@ -109,6 +113,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       VOLC_ACCESSKEY: credentials.accessKeyId,
       VOLC_SECRETKEY: credentials.secretAccessKey,
       JIMENG_SESSION_ID: credentials.sessionId,
+      JIMENG_ARK_ENDPOINT: `${url}/api/v3`,
+      ARK_API_KEY: credentials.arkApiKey,
       // The emulator's pace: tasks take milliseconds here, and clients would otherwise poll seconds apart.
       JIMENG_POLL_INTERVAL: `${emulator.pollIntervalMs}ms`,
     },
