@@ -6,18 +6,15 @@
  * only when it provably never left or Ark said it was throttled; a request cut off mid-flight is an
  * uncertain submit and is not repeated.
  */
-import type { Dispatcher } from "undici";
-import { AbortError, NetworkError, TimeoutError, ValidationError } from "../../errors.js";
+import { AbortError, NetworkError, RequestTimeoutError, ValidationError } from "../../errors.js";
 import { parseServerJson } from "../../http/json-text.js";
 import { isRetryable, parseRetryAfter, retryDelay } from "../../http/retry.js";
 import { sleep as defaultSleep } from "../../http/sleep.js";
 import {
-  type DebugEvent,
+  type ClientTransportOptions,
   HttpTransport,
   type Interpretation,
   type RawResponse,
-  type RetryEvent,
-  type TransportGate,
 } from "../../http/transport.js";
 import { ENV_NAMES } from "../../setting-names.js";
 import { parseOrThrow } from "../../validation.js";
@@ -46,21 +43,12 @@ export const BYTEPLUS_ARK_ENDPOINT = "https://ark.ap-southeast.bytepluses.com/ap
 /** A synchronous image call can take a minute or more (4K sets); the default deadline leaves room. */
 export const DEFAULT_IMAGE_TIMEOUT_MS = 5 * 60_000;
 
-export interface ArkClientOptions {
+export interface ArkClientOptions extends ClientTransportOptions {
   apiKey: string;
   /** Default https://ark.cn-beijing.volces.com/api/v3 (BytePlus: https://ark.ap-southeast.bytepluses.com/api/v3). */
   endpoint?: string;
   /** Deadline per call in ms, retries included. Default 60 s (image generation: 5 min). */
   timeout?: number;
-  maxRetries?: number;
-  /** Largest API answer read (default 8 MB; b64_json answers may need more). */
-  maxResponseBytes?: number;
-  /** Your own undici Dispatcher; never closed by the client. */
-  dispatcher?: Dispatcher;
-  onRetry?: (event: RetryEvent) => void;
-  gate?: TransportGate;
-  /** Request/response events with the Authorization header redacted. */
-  onDebug?: (event: DebugEvent) => void;
   userAgent?: string;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -202,7 +190,8 @@ export class ArkClient {
     for (let attempt = 0; ; attempt++) {
       if (options.signal?.aborted) throw new AbortError(undefined, { cause: options.signal.reason });
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new TimeoutError(`no answer from ${url.host} within ${options.timeout} ms`);
+      if (remaining <= 0)
+        throw new RequestTimeoutError(`no answer from ${url.host} within ${options.timeout} ms`);
       let response: Awaited<ReturnType<HttpTransport["stream"]>>;
       try {
         response = await this.#transport.stream(url, {
