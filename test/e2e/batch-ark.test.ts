@@ -45,7 +45,7 @@ describe("jimeng batch with Ark jobs (built bin)", () => {
     await whenStderr(first, (text) => (text.match(/submitted \(task/g) ?? []).length >= jobs.length);
     first.child.kill("SIGKILL");
     const killed = await first.exited;
-    expect(killed.signal).toBe("SIGKILL");
+    expect(killed.signal, `${killed.code} ${killed.stderr}`).toBe("SIGKILL");
 
     const resumed = await runCli(["batch", file, "-o", "out", "--resume", "--json"], { env, cwd: work.dir })
       .exited;

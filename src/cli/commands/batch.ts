@@ -135,6 +135,29 @@ function otherConfig(
   }
 }
 
+/**
+ * A job naming an Ark model (`doubao-seedream-…`, `doubao-seedance-…`, `ep-…`) without a provider runs on Ark,
+ * as on the command line (cli.md: the model picks the provider when only one serves it).
+ */
+function providerByModel(job: BatchJob, main: ProviderName): ProviderName | undefined {
+  return job.provider === undefined && main !== "ark" && job.model && isArkModelName(job.model)
+    ? "ark"
+    : undefined;
+}
+
+/** The jobs of a batch file, each with the provider its model picks (the same on every read, so on resume). */
+function withModelProvider(
+  jobs: () => AsyncIterable<BatchJob>,
+  main: ProviderName,
+): () => AsyncIterable<BatchJob> {
+  return async function* () {
+    for await (const job of jobs()) {
+      const provider = providerByModel(job, main);
+      yield provider ? { ...job, provider } : job;
+    }
+  };
+}
+
 /** Checks one job against its provider's registry: the model exists for the kind, and takes the job's options. */
 /** Everything about a job its model can refuse, local reference images included (read, sniffed, measured). */
 async function checkJob(job: BatchJob, provider: Provider): Promise<ValidationIssue[]> {
@@ -267,10 +290,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ...defaults,
       keepJobs: false,
       validateJob: async (job) => {
-        // A job naming an Ark model (`doubao-seedream-…`, `ep-…`) without a provider runs on Ark (cli.md order).
-        if (job.provider === undefined && main.name !== "ark" && job.model && isArkModelName(job.model))
-          job.provider = "ark";
-        const provider = providerFor(job.provider ?? main.name);
+        const provider = providerFor(job.provider ?? providerByModel(job, main.name) ?? main.name);
         if (provider instanceof Error) {
           return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
         }
@@ -285,7 +305,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     if (flags.resume) for (const name of PROVIDER_NAMES) providerFor(name);
 
     if (flags.dryRun) {
-      const providerOf = (job: BatchJob) => providers.get(job.provider ?? main.name) ?? main;
+      const providerOf = (job: BatchJob) =>
+        providers.get(job.provider ?? providerByModel(job, main.name) ?? main.name) ?? main;
       const planner = flags.resume
         ? new ResumePlanner((await replayJournal(out)).state, {
             retryFailed: flags.retryFailed,
@@ -302,7 +323,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     let result: Awaited<ReturnType<typeof runBatch>>;
     try {
       result = await runBatch({
-        jobs: batchFileJobs(file, defaults),
+        jobs: withModelProvider(batchFileJobs(file, defaults), main.name),
         retain: false,
         provider: main,
         providers: Object.fromEntries(providers),
