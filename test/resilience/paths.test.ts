@@ -131,7 +131,7 @@ describe("paths", () => {
   });
 
   it("hostile prompts and --name templates on `generate` write only inside -o", {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     // NUL cannot travel in argv; the batch test below carries it through a file.
     const texts = hostileTexts().filter((text) => !text.includes("\u0000"));
@@ -171,7 +171,7 @@ describe("paths", () => {
   });
 
   it("hostile job ids, prompts and names in a batch file write only inside -o", {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const texts = hostileTexts();
     const jobs = texts.flatMap((text, index) => [
