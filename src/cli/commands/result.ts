@@ -12,20 +12,14 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
+import { checkName, openClient } from "../open-client.js";
 import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
+import { errorMember, outputEntries, printOutputs, type TaskDocument } from "../task-document.js";
+import { reportFailure } from "../task-ending.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
+import { TaskProgress } from "../task-progress.js";
 import { safeText } from "../terminal-text.js";
-import {
-  checkName,
-  errorMember,
-  openClient,
-  outputEntries,
-  printOutputs,
-  reportFailure,
-  type TaskDocument,
-  TaskProgress,
-} from "./generate.js";
 
 const KINDS: readonly TaskKind[] = ["generate", "compose", "video"];
 

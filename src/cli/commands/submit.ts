@@ -9,8 +9,8 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
+import { checkedRequest, openClient, promptOf, remember } from "../open-client.js";
 import { safeText } from "../terminal-text.js";
-import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
 
 /** The contract's `--json` document of `submit`. */
 export interface SubmitDocument {
