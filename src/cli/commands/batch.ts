@@ -306,7 +306,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         signal: context.signal,
         onEvent: (event) => {
           if (event.type === "superseded")
-            output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
+            progress.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
           // The progress display shows each failure as it happens; with --quiet it shows nothing but these.
           if (output.mode.quiet) printFailure(output, event);
           progress.onEvent(event);
