@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startEmulator } from "../../src/emulator/server.js";
 import { Store } from "../../src/queue/store.js";
-import { emulatorEnv } from "../e2e/batch-cli.js";
+import { emulatorEnv } from "../helpers/cli.js";
 import {
   createTasksUnderLoad,
   type LoadResult,
