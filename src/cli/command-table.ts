@@ -4,7 +4,11 @@
  * This module must stay light: no zod, undici, conf or ora here (they would slow `jimeng --version`).
  */
 import type { ArgumentSpec, CommandSpec } from "./command-types.js";
-import { SUBMIT_COMMAND_OPTIONS, WAITING_COMMAND_OPTIONS } from "./generation-options.js";
+import {
+  SUBMIT_COMMAND_OPTIONS,
+  WAITING_COMMAND_OPTIONS,
+  waitingCommandOptions,
+} from "./generation-options.js";
 import { collectDir, parseByteSize } from "./mcp-options.js";
 
 // Kept for command modules written against the table; new code imports ./command-types.js.
@@ -39,8 +43,8 @@ const redisOptions = [
 ];
 
 const promptArgument: ArgumentSpec = {
-  name: "<prompt...>",
-  description: "what to make (quote it, or let the words be joined)",
+  name: "[prompt...]",
+  description: "what to make (quote it, or let the words be joined); - reads it from stdin",
 };
 
 const configKeyArgument: ArgumentSpec = {
@@ -59,7 +63,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadGenerate,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("generate"),
     examples: [
       'jimeng generate "an orange cat under cherry blossoms, anime style" -n 1',
       'jimeng generate "a lighthouse at dusk" --ratio 16:9 --resolution 4k -o assets/',
@@ -73,7 +77,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadCompose,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("compose"),
     examples: [
       'jimeng compose "make it autumn" --image photo.jpg -m jimeng_i2i_v30',
       'jimeng compose "both characters at a cafe" --image https://example.com/a.png --image https://example.com/b.png',
@@ -86,7 +90,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadVideo,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("video"),
     examples: [
       'jimeng video "waves rolling onto a beach at sunset" --duration 5 --ratio 16:9',
       'jimeng video "the cat turns its head" --image first.png --duration 5 -m jimeng-i2v-3.0',
@@ -154,7 +158,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     arguments: [
       {
         name: "<file>",
-        description: "jobs: .jsonl (one per line), .json (array or {defaults, jobs}), .txt (prompts)",
+        description:
+          "jobs: .jsonl (one per line), .json (array or {defaults, jobs}), .txt (prompts); - reads stdin",
       },
     ],
     options: [

@@ -107,6 +107,7 @@ function addCommand(
     if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
     if (optionSpec.choices) option.choices(optionSpec.choices);
     if (optionSpec.parse) option.argParser(optionSpec.parse);
+    if (optionSpec.hidden) option.hideHelp();
     command.addOption(option);
   }
   if (spec.examples?.length) command.addHelpText("after", examplesText(spec.examples));

@@ -92,13 +92,6 @@ export async function checkedRequest(
   return { request, model };
 }
 
-/** The prompt argument: `<prompt...>` words joined by spaces. */
-export function promptOf(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? value.join(" ") : (value ?? "");
-  if (text.trim() === "") throw new ValidationError([{ path: "prompt", message: "must not be empty" }]);
-  return text;
-}
-
 /** `--name` checked before anything is sent. */
 export function checkName(name: unknown): string | undefined {
   if (typeof name !== "string") return undefined;

@@ -7,8 +7,9 @@ import type { CommandCall, CommandContext } from "./command-types.js";
 import { emulatorRequested } from "./config.js";
 import { EXIT } from "./exit-codes.js";
 import { withFlagNames } from "./generation-options.js";
-import { checkedRequest, checkName, openClient, promptOf, remember } from "./open-client.js";
+import { checkedRequest, checkName, openClient, remember } from "./open-client.js";
 import { checkOutputFolder } from "./output-folder.js";
+import { readPrompt } from "./stdin.js";
 import { SUBMIT_GRACE_MS, submitGrace } from "./submit-grace.js";
 import { outputEntries, printOutputs, type TaskDocument } from "./task-document.js";
 import { reportFailure } from "./task-ending.js";
@@ -23,7 +24,7 @@ export async function runGeneration(
 ): Promise<number> {
   const { output } = context;
   const options = call.options;
-  const prompt = promptOf(call.args[0]);
+  const prompt = await readPrompt(context.io, call.args[0], options.promptFile);
   const name = checkName(options.name);
   const timeout = typeof options.timeout === "number" ? options.timeout : undefined;
   const download = options.download !== false;
