@@ -3,7 +3,7 @@
  * and a loader that imports the command's module only when it runs. Adding a command is adding an entry.
  * This module must stay light: no zod, undici, conf or ora here (they would slow `jimeng --version`).
  */
-import type { ArgumentSpec, CommandSpec } from "./command-types.js";
+import type { ArgumentSpec, CommandSpec, OptionSpec } from "./command-types.js";
 import {
   SUBMIT_COMMAND_OPTIONS,
   WAITING_COMMAND_OPTIONS,
@@ -51,6 +51,23 @@ const configKeyArgument: ArgumentSpec = {
   name: "<key>",
   description: "a config key (see `jimeng config list`)",
 };
+
+/** The options every command takes, before or after its name. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--json", description: "print one JSON document on stdout (human messages go to stderr)" },
+  { flags: "-q, --quiet", description: "print only errors, warnings and results" },
+  { flags: "--verbose", description: "print more detail (request ids, retries, causes)" },
+  { flags: "--no-color", description: "never use colours (NO_COLOR works too)" },
+  {
+    flags: "--provider <name>",
+    description: "the provider to use (default: picked from your credentials)",
+    choices: ["visual", "session"],
+  },
+  {
+    flags: "--emulator",
+    description: "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)",
+  },
+];
 
 /**
  * The generation commands share their flags through generation-options.ts (declared once, from the model
@@ -149,6 +166,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       "jimeng result 7392616336519618328 --wait --download -o assets/",
       "jimeng --provider visual result 7392616336519618328 --model jimeng_t2i_v40 --json",
     ],
+  },
+  {
+    name: "tasks",
+    summary: "the tasks this machine submitted, newest first: status, provider, model and the files saved",
+    load: () => import("./commands/tasks.js"),
+    options: [{ flags: "--limit <n>", description: "how many tasks to show", defaultValue: "20" }],
+    examples: ["jimeng tasks", "jimeng tasks --limit 5 --json", "jimeng --emulator tasks"],
   },
   {
     name: "batch",
@@ -371,6 +395,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       "jimeng worker --redis redis://127.0.0.1:6379 --data /mnt/shared/jimeng -c 8",
       "JIMENG_REDIS_URL=redis://queue:6379 jimeng worker --upstream-qps 10",
+    ],
+  },
+  {
+    name: "completion",
+    summary: "print the shell completion script for bash, zsh or fish (commands, flags, values)",
+    load: () => import("./commands/completion.js"),
+    arguments: [{ name: "<shell>", description: "the shell", choices: ["bash", "zsh", "fish"] }],
+    examples: [
+      "source <(jimeng completion bash)        # in ~/.bashrc",
+      "source <(jimeng completion zsh)         # in ~/.zshrc",
+      "jimeng completion fish > ~/.config/fish/completions/jimeng.fish",
     ],
   },
   {

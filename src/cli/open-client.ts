@@ -6,7 +6,7 @@
 import { ValidationError } from "../errors.js";
 import { checkNameTemplate } from "../media/naming.js";
 import type { GenerationRequest } from "../providers/request.js";
-import type { ModelCapability, TaskKind, TaskRef } from "../providers/types.js";
+import type { ModelCapability, TaskKind, TaskRef, TaskState } from "../providers/types.js";
 import type { Jimeng } from "../tasks/client.js";
 import type { CommandContext } from "./command-types.js";
 import { emulatorRequested } from "./config.js";
@@ -15,7 +15,8 @@ import { explainUnknownModel } from "./model-hint.js";
 import type { Output } from "./output.js";
 import { preflight } from "./preflight.js";
 import { type PreparedProvider, pollIntervalCap, prepareProvider, providerOptions } from "./settings.js";
-import { entryFor, openTaskIndex } from "./task-index.js";
+import type { TaskDocument } from "./task-document.js";
+import { entryFor, openTaskIndex, type TaskOutcome } from "./task-index.js";
 
 export interface OpenedClient {
   prepared: PreparedProvider;
@@ -116,3 +117,27 @@ export async function remember(context: CommandContext, ref: TaskRef, prompt?: s
     );
   }
 }
+
+/** Records how a task ended (status, saved files) for `jimeng tasks`; a failure to write is a warning. */
+export async function rememberOutcome(context: CommandContext, document: TaskDocument): Promise<void> {
+  if (!ENDED.includes(document.status)) return;
+  const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator), (text) =>
+    context.output.redact(text),
+  );
+  const files = document.outputs.flatMap((output) => (output.file !== undefined ? [output.file] : []));
+  const outcome: TaskOutcome = {
+    outcome: "ended",
+    taskId: document.taskId,
+    provider: document.provider,
+    status: document.status,
+    files,
+    at: new Date().toISOString(),
+  };
+  await index.record(outcome).catch((error: unknown) => {
+    context.output.warn(
+      `could not record how task ${document.taskId} ended in ${index.path} (${error instanceof Error ? error.message : String(error)})`,
+    );
+  });
+}
+
+const ENDED: readonly TaskState[] = ["succeeded", "failed", "expired", "cancelled"];

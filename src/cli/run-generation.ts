@@ -7,7 +7,7 @@ import type { CommandCall, CommandContext } from "./command-types.js";
 import { emulatorRequested } from "./config.js";
 import { EXIT } from "./exit-codes.js";
 import { withFlagNames } from "./generation-options.js";
-import { checkedRequest, checkName, openClient, remember } from "./open-client.js";
+import { checkedRequest, checkName, openClient, remember, rememberOutcome } from "./open-client.js";
 import { checkOutputFolder } from "./output-folder.js";
 import { readPrompt } from "./stdin.js";
 import { SUBMIT_GRACE_MS, submitGrace } from "./submit-grace.js";
@@ -62,6 +62,7 @@ export async function runGeneration(
         outputs,
         timings: { submittedAt: result.submittedAt, finishedAt: result.finishedAt, polls: result.polls },
       };
+      await rememberOutcome(context, document);
       const count = outputs.length;
       progress.succeed(
         result.files
@@ -83,7 +84,7 @@ export async function runGeneration(
         }
         throw withFlagNames(error);
       }
-      return reportFailure(
+      return await reportFailure(
         context,
         { ref, progress, submittedAt: ref.submittedAt, out: dir, emulator: prepared.settings.emulator },
         error,

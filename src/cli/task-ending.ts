@@ -8,6 +8,7 @@ import { TaskFailedError } from "../tasks/errors.js";
 import type { CommandContext } from "./command-types.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { resultCommand } from "./follow-up.js";
+import { rememberOutcome } from "./open-client.js";
 import { errorMember, outputEntries, type TaskDocument } from "./task-document.js";
 import type { TaskProgress } from "./task-progress.js";
 import { safeText } from "./terminal-text.js";
@@ -27,7 +28,11 @@ export interface Ending {
  * error), says what happened and what to do next, and returns the exit code (1 failed, 3 auth, 4 timeout,
  * 130 interrupted).
  */
-export function reportFailure(context: CommandContext, ending: Ending, error: unknown): number {
+export async function reportFailure(
+  context: CommandContext,
+  ending: Ending,
+  error: unknown,
+): Promise<number> {
   const { output } = context;
   const { ref, progress } = ending;
   const failedStatus = error instanceof TaskFailedError ? progress.last : undefined;
@@ -47,6 +52,7 @@ export function reportFailure(context: CommandContext, ending: Ending, error: un
       polls: progress.polls,
     },
   };
+  await rememberOutcome(context, document);
   const resume = resultCommand(ref.taskId, { out: ending.out, emulator: ending.emulator });
   if (error instanceof AbortError) {
     progress.stop();

@@ -4,32 +4,12 @@
  */
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { BatchJob } from "../../src/batch/job.js";
 import type { BatchEvent } from "../../src/batch/runner.js";
 import { type BatchProgress, createBatchProgress } from "../../src/cli/batch-progress.js";
 import { Output } from "../../src/cli/output.js";
+import { job, plan, ref } from "../helpers/batch-events.js";
 import { Screen } from "../helpers/screen.js";
 
-const job = (id: string): BatchJob => ({
-  id,
-  hash: `h-${id}`,
-  kind: "generate",
-  prompt: `prompt ${id}`,
-  source: { file: "jobs.jsonl", line: 1 },
-});
-const ref = (taskId: string) => ({
-  provider: "visual" as const,
-  taskId,
-  model: "m",
-  kind: "generate" as const,
-  submittedAt: "2026-01-01T00:00:00.000Z",
-});
-const plan = (total: number): BatchEvent => ({
-  type: "plan",
-  total,
-  skippedLines: [],
-  plan: { jobs: [], counts: { submit: total, poll: 0, skip: 0 }, uncertain: [], uncertainAction: "submit" },
-});
 const start = (id: string): BatchEvent => ({ type: "start", job: job(id), action: "submit", reason: "new" });
 const submitted = (id: string, taskId: string): BatchEvent => ({
   type: "submitted",

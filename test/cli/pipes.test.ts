@@ -41,10 +41,14 @@ function cli(argv: string[], options: { stdin?: string; tty?: boolean; configDir
 }
 
 function recordedPrompts(configDir: string): string[] {
-  return readFileSync(join(configDir, "tasks.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => (JSON.parse(line) as { prompt?: string }).prompt ?? "");
+  return (
+    readFileSync(join(configDir, "tasks.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { outcome?: string; prompt?: string })
+      // Submissions only: a line saying how a task ended has no prompt.
+      .flatMap((entry) => (entry.outcome === undefined ? [entry.prompt ?? ""] : []))
+  );
 }
 
 describe("prompts from stdin and files", () => {

@@ -12,7 +12,7 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { withFlagNames } from "../generation-options.js";
-import { checkName, openClient } from "../open-client.js";
+import { checkName, openClient, rememberOutcome } from "../open-client.js";
 import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
 import { errorMember, outputEntries, printOutputs, type TaskDocument } from "../task-document.js";
@@ -153,7 +153,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         if (isEnded(status.status)) finishedAt = new Date().toISOString();
       }
     } catch (error) {
-      return reportFailure(context, ending, error);
+      return await reportFailure(context, ending, error);
     }
 
     if (status.status !== "succeeded") {
@@ -169,6 +169,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
           error: failure,
           timings: { submittedAt: ref.submittedAt, finishedAt, polls: progress.polls },
         };
+        await rememberOutcome(context, document);
         if (output.mode.json) output.json(document);
         output.stderrLine(
           `${output.errStyle.red("error:")} ${failureText(failure)}${failure.requestId ? ` (request id ${safeText(failure.requestId, 200)})` : ""}`,
@@ -213,7 +214,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       } catch (error) {
         progress.last = status;
         const timedOut = deadline?.aborted === true && !context.signal.aborted;
-        return reportFailure(
+        return await reportFailure(
           context,
           ending,
           timedOut
@@ -241,6 +242,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       outputs,
       timings: { submittedAt: ref.submittedAt, finishedAt, polls: progress.polls },
     };
+    await rememberOutcome(context, document);
     if (output.mode.json) output.json(document);
     else printOutputs(output, outputs);
     return EXIT.ok;
