@@ -8,6 +8,8 @@ import { failureText, type Output } from "./output.js";
 
 export interface BatchProgress {
   onEvent(event: BatchEvent): void;
+  /** A warning: above the bars on a TTY (a line written past them would be drawn over), else a line. */
+  warn(text: string): void;
   /** Draws the current state now (bars otherwise redraw up to 10 times a second). */
   render(): void;
   /** Draws the final state and removes the job lines; call before printing the summary. */
@@ -26,24 +28,19 @@ type SingleBar = import("cli-progress").SingleBar;
 
 /** The progress display for the output's mode; loads cli-progress only on a TTY. */
 export async function createBatchProgress(output: Output): Promise<BatchProgress> {
-  if (output.mode.quiet) return { onEvent() {}, render() {}, stop() {} };
+  if (output.mode.quiet) return { onEvent() {}, warn: (text) => output.warn(text), render() {}, stop() {} };
   if (!output.mode.interactive) return new LineProgress(output);
   const { default: cliProgress } = await import("cli-progress");
   const multibar = new cliProgress.MultiBar(
     {
       stream: output.io.stderr as NodeJS.WritableStream,
-      format: (options, params, payload: Record<string, string>) => {
-        if (payload.kind === "job") return `  ${payload.text ?? ""}`;
-        const size = options.barsize ?? 30;
-        const filled = Math.round(params.progress * size);
-        const bar = `${"█".repeat(filled)}${"░".repeat(size - filled)}`;
-        const eta =
-          Number.isFinite(params.eta) && params.eta > 0 && params.progress < 1
-            ? ` · ETA ${formatEta(params.eta)}`
-            : "";
-        return `${bar} ${payload.text ?? ""}${eta}`;
-      },
+      // Line wrapping is off while the bars show: a longer line would pile up in the last column.
+      format: (options, params, payload: Record<string, string>) =>
+        fitWidth(barLine(options, params, payload), params.maxWidth - 1),
       hideCursor: true,
+      // A bar redraws only when its text changed, but a line logged above moves every bar down a row: without
+      // this, rows whose text stayed the same keep what was drawn there before (stale and repeated rows).
+      forceRedraw: true,
       clearOnComplete: false,
       stopOnComplete: false,
       barsize: 30,
@@ -53,6 +50,30 @@ export async function createBatchProgress(output: Output): Promise<BatchProgress
     cliProgress.Presets.shades_classic,
   );
   return new BarProgress(output, multibar);
+}
+
+type BarOptions = import("cli-progress").Options;
+type BarParams = import("cli-progress").Params;
+
+function barLine(options: BarOptions, params: BarParams, payload: Record<string, string>): string {
+  if (payload.kind === "job") return `  ${payload.text ?? ""}`;
+  const eta =
+    Number.isFinite(params.eta) && params.eta > 0 && params.progress < 1
+      ? ` · ETA ${formatEta(params.eta)}`
+      : "";
+  const text = `${payload.text ?? ""}${eta}`;
+  // A narrow terminal gets a shorter bar before the counts are cut.
+  const room = params.maxWidth - 2 - [...text].length;
+  const size = Math.max(5, Math.min(options.barsize ?? 30, room));
+  const filled = Math.round(params.progress * size);
+  return `${"█".repeat(filled)}${"░".repeat(size - filled)} ${text}`;
+}
+
+/** Pure: `line` cut to `width` characters, the last one an ellipsis when it was cut. */
+export function fitWidth(line: string, width: number): string {
+  const chars = [...line];
+  if (chars.length <= width) return line;
+  return `${chars.slice(0, Math.max(0, width - 1)).join("")}…`;
 }
 
 function formatEta(seconds: number): string {
@@ -177,10 +198,30 @@ class LineProgress implements BatchProgress {
     }
   }
 
+  warn(text: string): void {
+    this.out.warn(text);
+  }
+
   render(): void {}
 
   stop(): void {}
 }
+
+/** Pure: `text` in rows of at most `width` characters, broken at spaces where it can be (the space dropped). */
+export function wrapRows(text: string, width: number): string[] {
+  const rows: string[] = [];
+  let rest = [...text];
+  while (rest.length > width) {
+    const space = rest.lastIndexOf(" ", width);
+    const cut = space > 0 ? space : width;
+    rows.push(rest.slice(0, cut).join(""));
+    rest = rest.slice(space > 0 ? cut + 1 : cut);
+  }
+  rows.push(rest.join(""));
+  return rows;
+}
+
+const CLEAR_TO_END_OF_LINE = "\u001b[K";
 
 const PHASES: Record<string, string> = {
   submit: "submitting",
@@ -217,11 +258,9 @@ class BarProgress implements BatchProgress {
   private log(text: string): void {
     const columns = this.out.io.stderr.columns;
     const width = Math.max(20, (typeof columns === "number" && columns > 0 ? columns : 80) - 1);
-    const chars = [...this.out.scrub(text)];
-    const rows: string[] = [];
-    for (let start = 0; start < chars.length; start += width)
-      rows.push(chars.slice(start, start + width).join(""));
-    for (const row of rows.length > 0 ? rows : [""]) this.multibar.log(`${row}\n`);
+    const rows = wrapRows(this.out.scrub(text), width);
+    // Each row clears what an earlier bar left on its line (only the first line is cleared for it).
+    for (const row of rows) this.multibar.log(`${row}${CLEAR_TO_END_OF_LINE}\n`);
   }
 
   private setPhase(id: string, phase: string): void {
@@ -302,6 +341,10 @@ class BarProgress implements BatchProgress {
         break;
     }
     this.updateOverall();
+  }
+
+  warn(text: string): void {
+    this.log(`warning: ${text}`);
   }
 
   render(): void {

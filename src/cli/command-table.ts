@@ -3,8 +3,12 @@
  * and a loader that imports the command's module only when it runs. Adding a command is adding an entry.
  * This module must stay light: no zod, undici, conf or ora here (they would slow `jimeng --version`).
  */
-import type { ArgumentSpec, CommandSpec } from "./command-types.js";
-import { SUBMIT_COMMAND_OPTIONS, WAITING_COMMAND_OPTIONS } from "./generation-options.js";
+import type { ArgumentSpec, CommandSpec, OptionSpec } from "./command-types.js";
+import {
+  SUBMIT_COMMAND_OPTIONS,
+  WAITING_COMMAND_OPTIONS,
+  waitingCommandOptions,
+} from "./generation-options.js";
 import { collectDir, parseByteSize } from "./mcp-options.js";
 
 // Kept for command modules written against the table; new code imports ./command-types.js.
@@ -40,14 +44,41 @@ const redisOptions = [
 ];
 
 const promptArgument: ArgumentSpec = {
-  name: "<prompt...>",
-  description: "what to make (quote it, or let the words be joined)",
+  name: "[prompt...]",
+  description: "what to make (quote it, or let the words be joined); - reads it from stdin",
 };
 
 const configKeyArgument: ArgumentSpec = {
   name: "<key>",
   description: "a config key (see `jimeng config list`)",
 };
+
+/** The options every command takes, before or after its name. */
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { flags: "--json", description: "print one JSON document on stdout (human messages go to stderr)" },
+  { flags: "-q, --quiet", description: "print only errors, warnings and results" },
+  { flags: "--verbose", description: "print more detail (request ids, retries, causes)" },
+  { flags: "--no-color", description: "never use colours (NO_COLOR works too)" },
+  {
+    flags: "--provider <name>",
+    description: "the provider to use (default: picked from the model, then your credentials)",
+    choices: ["visual", "session", "ark"],
+  },
+  {
+    flags: "--emulator",
+    description: "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)",
+  },
+  {
+    flags: "--server <url>",
+    description:
+      "use a shared `jimeng serve` instead of the provider: generate, compose, video, submit, result (JIMENG_SERVER_URL)",
+  },
+  {
+    flags: "--api-key <key>",
+    description:
+      "the shared service's API key; prefer JIMENG_SERVER_API_KEY (a flag shows in shell history and ps)",
+  },
+];
 
 /**
  * The generation commands share their flags through generation-options.ts (declared once, from the model
@@ -60,7 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadGenerate,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("generate"),
     examples: [
       'jimeng generate "an orange cat under cherry blossoms, anime style" -n 1',
       'jimeng generate "a lighthouse at dusk" --ratio 16:9 --resolution 4k -o assets/',
@@ -74,7 +105,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadCompose,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("compose"),
     examples: [
       'jimeng compose "make it autumn" --image photo.jpg -m jimeng_i2i_v30',
       'jimeng compose "both characters at a cafe" --image https://example.com/a.png --image https://example.com/b.png',
@@ -87,7 +118,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: loadVideo,
     interruptible: true,
     arguments: [promptArgument],
-    options: WAITING_COMMAND_OPTIONS,
+    options: waitingCommandOptions("video"),
     examples: [
       'jimeng video "waves rolling onto a beach at sunset" --duration 5 --ratio 16:9',
       'jimeng video "the cat turns its head" --image first.png --duration 5 -m jimeng-i2v-3.0',
@@ -166,6 +197,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "tasks",
+    summary: "the tasks this machine submitted, newest first: status, provider, model and the files saved",
+    load: () => import("./commands/tasks.js"),
+    options: [{ flags: "--limit <n>", description: "how many tasks to show", defaultValue: "20" }],
+    examples: ["jimeng tasks", "jimeng tasks --limit 5 --json", "jimeng --emulator tasks"],
+  },
+  {
     name: "batch",
     summary: "run every job of a .jsonl / .json / .txt batch file; resumable after Ctrl-C, kill or crash",
     load: () => import("./commands/batch.js"),
@@ -173,7 +211,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     arguments: [
       {
         name: "<file>",
-        description: "jobs: .jsonl (one per line), .json (array or {defaults, jobs}), .txt (prompts)",
+        description:
+          "jobs: .jsonl (one per line), .json (array or {defaults, jobs}), .txt (prompts); - reads stdin",
       },
     ],
     options: [
@@ -385,6 +424,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       "jimeng worker --redis redis://127.0.0.1:6379 --data /mnt/shared/jimeng -c 8",
       "JIMENG_REDIS_URL=redis://queue:6379 jimeng worker --upstream-qps 10",
+    ],
+  },
+  {
+    name: "completion",
+    summary: "print the shell completion script for bash, zsh or fish (commands, flags, values)",
+    load: () => import("./commands/completion.js"),
+    arguments: [{ name: "<shell>", description: "the shell", choices: ["bash", "zsh", "fish"] }],
+    examples: [
+      "source <(jimeng completion bash)        # in ~/.bashrc",
+      "source <(jimeng completion zsh)         # in ~/.zshrc",
+      "jimeng completion fish > ~/.config/fish/completions/jimeng.fish",
     ],
   },
   {

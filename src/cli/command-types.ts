@@ -53,6 +53,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Parses the raw value; may throw a ValidationError naming the flag (exit 2). */
   parse?: (value: string) => unknown;
+  /** Parsed, but left out of `--help` (a flag the command's models never accept). */
+  hidden?: boolean;
 }
 
 export interface ArgumentSpec {

@@ -29,6 +29,12 @@ export interface GenerationFlag extends OptionSpec {
   values: string;
   /** Where the flag belongs: request flags go to every generation command, output flags only to waiting ones. */
   group: "model" | "request" | "input" | "output" | "connection";
+  /**
+   * The commands with a model that accepts the flag, when not all of them (a test checks this against the
+   * registries). Elsewhere the flag is left out of `--help`, but still parsed, so that the model check can
+   * say which model does not take it.
+   */
+  kinds?: readonly TaskKind[];
 }
 
 function issue(flag: string, message: string): never {
@@ -119,6 +125,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "--size <WxH>",
     key: "size",
+    kinds: ["generate", "compose"],
     name: "--size",
     option: "size",
     description: "exact output size in pixels, e.g. 2048x2048",
@@ -129,6 +136,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "-n, --count <n>",
     key: "count",
+    kinds: ["generate", "compose"],
     name: "--count",
     option: "count",
     description:
@@ -150,6 +158,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "--negative <text>",
     key: "negative",
+    kinds: ["generate", "compose"],
     name: "--negative",
     option: "negative",
     description: "what the output should not contain",
@@ -160,6 +169,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "--strength <0..1>",
     key: "strength",
+    kinds: ["generate", "compose"],
     name: "--strength",
     option: "strength",
     description: "how strongly the prompt (vs the reference images) shapes the output",
@@ -170,6 +180,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "--duration <s>",
     key: "duration",
+    kinds: ["video"],
     name: "--duration",
     option: "duration",
     description: "video length in seconds, e.g. 5 or 10s",
@@ -180,6 +191,7 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
   {
     flags: "--no-watermark",
     key: "watermark",
+    kinds: ["generate"],
     name: "--no-watermark",
     option: "watermark",
     description: "ask for outputs without the visible watermark (where the model supports it)",
@@ -195,6 +207,15 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
     values: "path, URL",
     group: "input",
     parse: collect,
+  },
+  {
+    flags: "--prompt-file <path>",
+    key: "promptFile",
+    name: "--prompt-file",
+    description: "read the prompt from a file (- for stdin) instead of the command line",
+    values: "a path, `-`",
+    group: "input",
+    parse: nonEmpty("--prompt-file"),
   },
   {
     flags: "-o, --out <dir>",
@@ -251,6 +272,13 @@ export const GENERATION_FLAGS: readonly GenerationFlag[] = [
 
 /** The options of a command that submits and waits (generate, compose, video). */
 export const WAITING_COMMAND_OPTIONS: readonly OptionSpec[] = GENERATION_FLAGS;
+
+/** The options of `generate`, `compose` or `video`: flags no model of the kind accepts are hidden from help. */
+export function waitingCommandOptions(kind: TaskKind): readonly OptionSpec[] {
+  return GENERATION_FLAGS.map((flag) =>
+    flag.kinds === undefined || flag.kinds.includes(kind) ? flag : { ...flag, hidden: true },
+  );
+}
 
 /** The options of `jimeng submit` (no output options: it returns at once). */
 export const SUBMIT_COMMAND_OPTIONS: readonly OptionSpec[] = GENERATION_FLAGS.filter(

@@ -14,6 +14,22 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
+let stdoutGuarded = false;
+
+/**
+ * A reader that goes away (`jimeng --help | head -1`) is not an error: the rest of stdout is dropped and the
+ * command ends as it would have (a run that is paying for something still finishes and saves).
+ */
+function ignoreClosedPipe(stream: NodeJS.WritableStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
+}
+
 export function processIO(): CliIO {
+  if (!stdoutGuarded) {
+    stdoutGuarded = true;
+    ignoreClosedPipe(process.stdout);
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
 }

@@ -5,8 +5,8 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import type { ProviderName } from "../errors.js";
 import { VERSION } from "../version.js";
-import { COMMANDS } from "./command-table.js";
-import type { CommandModule, CommandSpec, GlobalOptions } from "./command-types.js";
+import { COMMANDS, GLOBAL_OPTIONS } from "./command-table.js";
+import type { CommandModule, CommandSpec, GlobalOptions, OptionSpec } from "./command-types.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { type CliIO, processIO } from "./io.js";
 import { Output, Scrubber } from "./output.js";
@@ -91,6 +91,15 @@ function examplesText(examples: readonly string[]): string {
   return `\nExamples:\n${examples.map((example) => `  $ ${example}`).join("\n")}\n`;
 }
 
+function optionOf(spec: OptionSpec): Option {
+  const option = new Option(spec.flags, spec.description);
+  if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
+  if (spec.choices) option.choices(spec.choices);
+  if (spec.parse) option.argParser(spec.parse);
+  if (spec.hidden) option.hideHelp();
+  return option;
+}
+
 function addCommand(
   parent: Command,
   spec: CommandSpec,
@@ -106,13 +115,7 @@ function addCommand(
     if (argument.choices) arg.choices(argument.choices);
     command.addArgument(arg);
   }
-  for (const optionSpec of spec.options ?? []) {
-    const option = new Option(optionSpec.flags, optionSpec.description);
-    if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
-    if (optionSpec.choices) option.choices(optionSpec.choices);
-    if (optionSpec.parse) option.argParser(optionSpec.parse);
-    command.addOption(option);
-  }
+  for (const optionSpec of spec.options ?? []) command.addOption(optionOf(optionSpec));
   if (spec.examples?.length) command.addHelpText("after", examplesText(spec.examples));
 
   const commandPath = [...path, spec.name];
@@ -151,25 +154,6 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
     .description("Generate images and videos with Volcengine Jimeng (即梦 / Dreamina / Seedream).")
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
-    .option("--json", "print one JSON document on stdout (human messages go to stderr)")
-    .option("-q, --quiet", "print only errors, warnings and results")
-    .option("--verbose", "print more detail (request ids, retries, causes)")
-    .option("--no-color", "never use colours (NO_COLOR works too)")
-    .addOption(
-      new Option(
-        "--provider <name>",
-        "the provider to use (default: picked from the model, then your credentials)",
-      ).choices(["visual", "session", "ark"]),
-    )
-    .option("--emulator", "start the built-in emulator and use it with demo credentials (JIMENG_EMULATOR=1)")
-    .option(
-      "--server <url>",
-      "use a shared `jimeng serve` instead of the provider: generate, compose, video, submit, result (JIMENG_SERVER_URL)",
-    )
-    .option(
-      "--api-key <key>",
-      "the shared service's API key; prefer JIMENG_SERVER_API_KEY (a flag shows in shell history and ps)",
-    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(neutralise(scrubber.scrub(text))),
@@ -180,6 +164,7 @@ function buildProgram(io: CliIO, state: RunState, scrubber: Scrubber): Command {
     .showSuggestionAfterError(true)
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", PROGRAM_HELP);
+  for (const spec of GLOBAL_OPTIONS) program.addOption(optionOf(spec));
   for (const spec of COMMANDS) addCommand(program, spec, [], undefined, io, state, scrubber);
   return program;
 }

@@ -10,7 +10,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PROVIDER_NAMES, type ProviderName } from "../errors.js";
 import { openForAppend } from "../fs/safe-write.js";
-import type { TaskKind, TaskRef } from "../providers/types.js";
+import type { TaskKind, TaskRef, TaskState } from "../providers/types.js";
 import { configFilePath } from "./config.js";
 
 export const TASK_INDEX_FILE = "tasks.jsonl";
@@ -54,6 +54,17 @@ export interface SubmittingEntry {
   prompt?: string;
 }
 
+/** How a task ended, as a command saw it. */
+export interface TaskOutcome {
+  outcome: "ended";
+  taskId: string;
+  provider: ProviderName;
+  status: TaskState;
+  /** Absolute paths of the files saved. */
+  files: string[];
+  at: string;
+}
+
 /** Pure: the entry to record for a submit that may have landed without an answer. */
 export function submittingEntry(
   fields: Omit<SubmittingEntry, "status" | "prompt">,
@@ -95,16 +106,20 @@ export function entryFor(ref: TaskRef, prompt?: string): TaskIndexEntry {
   return entry;
 }
 
-/** Pure: one line of the file as an entry, or undefined when it is not one. */
-export function parseEntry(line: string): TaskIndexEntry | undefined {
-  let value: unknown;
+/** Pure: a line of the file as a JSON object, or undefined when it is not one. */
+export function parseObject(line: string): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(line);
+    const value: unknown = JSON.parse(line);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
+}
+
+/** Pure: one line of the file as an entry, or undefined when it is not one. */
+export function parseEntry(line: string): TaskIndexEntry | undefined {
+  const v = parseObject(line);
+  if (v === undefined) return undefined;
   if (typeof v.taskId !== "string" || v.taskId === "") return undefined;
   if (typeof v.provider !== "string" || !PROVIDERS.includes(v.provider)) return undefined;
   if (typeof v.model !== "string" || typeof v.kind !== "string" || !KINDS.includes(v.kind)) return undefined;
@@ -136,7 +151,7 @@ export function findEntry(text: string, taskId: string, provider?: ProviderName)
 
 export interface TaskIndex {
   readonly path: string;
-  record(entry: TaskIndexEntry | SubmittingEntry): Promise<void>;
+  record(entry: TaskIndexEntry | SubmittingEntry | TaskOutcome): Promise<void>;
   find(taskId: string, provider?: ProviderName): Promise<TaskIndexEntry | undefined>;
 }
 

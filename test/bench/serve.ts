@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../../src/emulator/server.js";
 import { Store } from "../../src/queue/store.js";
-import { emulatorEnv } from "../e2e/batch-cli.js";
+import { emulatorEnv } from "../helpers/cli.js";
 import {
   createTasksUnderLoad,
   type LoadResult,

@@ -15,10 +15,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { taskIndexPath } from "../../src/cli/task-index.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "./helpers.js";
+import { type MainRun, runMain } from "../helpers/cli.js";
 
 let root: string;
 let emulator: RunningEmulator;
@@ -34,26 +33,13 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** One `jimeng` run in-process (each --emulator run starts its own emulator, as a new process would). */
-async function cli(
+function cli(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   options: { onStderr?: (text: string) => void; signal?: AbortSignal } = {},
-): Promise<Run> {
+): Promise<MainRun> {
   runs++;
-  const t = fakeTerminal({
-    env: { JIMENG_POLL_INTERVAL: "5ms", ...env },
-    signal: options.signal ?? new AbortController().signal,
-  });
-  if (options.onStderr) t.streams.stderr.on("data", () => options.onStderr?.(t.err()));
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
+  return runMain(argv, { env: { JIMENG_POLL_INTERVAL: "5ms", ...env }, ...options });
 }
 
 /** A printed command's words (the paths here need no quoting; the test fails if any quoting shows up). */

@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { proceduralPng } from "../../src/emulator/png.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "./helpers.js";
+import { emulatorSettings, type MainRun, runMain } from "../helpers/cli.js";
 
 const CREDENTIALS = {
   accessKeyId: "AKLTgeneratetest0042",
@@ -35,33 +34,13 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function cli(
-  argv: string[],
-  options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {},
-): Promise<CliRun> {
+function cli(argv: string[], options: { env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<MainRun> {
   runs++;
-  const t = fakeTerminal({
+  const settings = emulatorSettings(emulator, join(root, `config-${runs}`));
+  return runMain(argv, {
     tty: options.tty === true,
-    env: {
-      JIMENG_CONFIG_DIR: join(root, `config-${runs}`),
-      JIMENG_VISUAL_ENDPOINT: emulator.url,
-      JIMENG_SESSION_ENDPOINT: emulator.url,
-      VOLC_ACCESSKEY: CREDENTIALS.accessKeyId,
-      VOLC_SECRETKEY: CREDENTIALS.secretAccessKey,
-      JIMENG_SESSION_ID: CREDENTIALS.sessionId,
-      JIMENG_POLL_INTERVAL: "5ms",
-      ...options.env,
-    },
-    signal: new AbortController().signal,
+    env: { ...settings, JIMENG_POLL_INTERVAL: "5ms", ...options.env },
   });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
 }
 
 function out(name: string): string {

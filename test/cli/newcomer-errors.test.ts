@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "./helpers.js";
+import { runMain } from "../helpers/cli.js";
 
 let emulator: RunningEmulator;
 let root: string;
@@ -24,10 +23,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = visual()) {
-  const t = fakeTerminal({ env: { JIMENG_CONFIG_DIR: join(root, "config"), ...env } });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
+function cli(argv: string[], env: NodeJS.ProcessEnv = visual()) {
+  return runMain(argv, { env: { JIMENG_CONFIG_DIR: join(root, "config"), ...env } });
 }
 
 function visual(): NodeJS.ProcessEnv {

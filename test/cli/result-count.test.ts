@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal, tempConfigDir } from "./helpers.js";
+import { emulatorSettings, runMain } from "../helpers/cli.js";
+import { tempConfigDir } from "./helpers.js";
 
 let emulator: RunningEmulator;
 let config: ReturnType<typeof tempConfigDir>;
@@ -15,18 +15,16 @@ afterAll(async () => {
   config.cleanup();
 });
 
-async function cli(argv: string[]) {
-  const t = fakeTerminal({
+function cli(argv: string[]) {
+  const settings = emulatorSettings(emulator, config.dir);
+  return runMain(argv, {
     env: {
-      JIMENG_CONFIG_DIR: config.dir,
-      JIMENG_SESSION_ENDPOINT: emulator.url,
-      JIMENG_SESSION_ID: emulator.credentials.sessionId,
+      JIMENG_CONFIG_DIR: settings.JIMENG_CONFIG_DIR,
+      JIMENG_SESSION_ENDPOINT: settings.JIMENG_SESSION_ENDPOINT,
+      JIMENG_SESSION_ID: settings.JIMENG_SESSION_ID,
       JIMENG_POLL_INTERVAL: "5ms",
     },
-    signal: new AbortController().signal,
   });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
 }
 
 describe("jimeng submit -n then jimeng result", () => {

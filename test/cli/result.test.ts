@@ -7,10 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { entryFor, findEntry, parseEntry } from "../../src/cli/task-index.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "./helpers.js";
+import { emulatorSettings, runMain } from "../helpers/cli.js";
 
 const CREDENTIALS = {
   accessKeyId: "AKLTresulttest00077",
@@ -68,23 +67,13 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[], options: { emulator?: RunningEmulator; configDir?: string } = {}) {
+function cli(argv: string[], options: { emulator?: RunningEmulator; configDir?: string } = {}) {
   runs++;
-  const emulator = options.emulator ?? fast;
-  const t = fakeTerminal({
-    env: {
-      JIMENG_CONFIG_DIR: options.configDir ?? join(root, `config-${runs}`),
-      JIMENG_VISUAL_ENDPOINT: emulator.url,
-      JIMENG_SESSION_ENDPOINT: emulator.url,
-      VOLC_ACCESSKEY: CREDENTIALS.accessKeyId,
-      VOLC_SECRETKEY: CREDENTIALS.secretAccessKey,
-      JIMENG_SESSION_ID: CREDENTIALS.sessionId,
-      JIMENG_POLL_INTERVAL: "5ms",
-    },
-    signal: new AbortController().signal,
-  });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
+  const settings = emulatorSettings(
+    options.emulator ?? fast,
+    options.configDir ?? join(root, `config-${runs}`),
+  );
+  return runMain(argv, { env: { ...settings, JIMENG_POLL_INTERVAL: "5ms" } });
 }
 
 describe("jimeng result for a task it does not know", () => {

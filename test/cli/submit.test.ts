@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "./helpers.js";
+import { emulatorSettings, runMain } from "../helpers/cli.js";
 
 const CREDENTIALS = {
   accessKeyId: "AKLTsubmittest00031",
@@ -27,20 +26,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function cli(argv: string[]) {
-  const t = fakeTerminal({
-    env: {
-      JIMENG_CONFIG_DIR: root,
-      JIMENG_VISUAL_ENDPOINT: emulator.url,
-      JIMENG_SESSION_ENDPOINT: emulator.url,
-      VOLC_ACCESSKEY: CREDENTIALS.accessKeyId,
-      VOLC_SECRETKEY: CREDENTIALS.secretAccessKey,
-      JIMENG_SESSION_ID: CREDENTIALS.sessionId,
-    },
-    signal: new AbortController().signal,
-  });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
+function cli(argv: string[]) {
+  return runMain(argv, { env: emulatorSettings(emulator, root) });
 }
 
 describe("jimeng submit", () => {

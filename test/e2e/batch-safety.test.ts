@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { emulatorEnv, runCli, tempDir, whenStderr } from "./batch-cli.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "../helpers/cli.js";
 
 let emulator: RunningEmulator;
 let work: { dir: string; cleanup(): Promise<void> };

@@ -4,7 +4,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { emulatorEnv, runCli, tempDir, whenStderr } from "./batch-cli.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "../helpers/cli.js";
 
 let emulator: RunningEmulator;
 let work: { dir: string; cleanup(): Promise<void> };

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,4 +38,20 @@ describe("bin/jimeng.js", () => {
     const usage = runAs("22.0.0", ["--definitely-not-a-flag"]);
     expect(usage.status).toBe(2);
   });
+
+  it.for([["--help"], ["models"]])(
+    "ends quietly with exit 0 when its reader goes away (jimeng %s | head -1)",
+    async (args) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      // The reading end closes before the CLI writes anything: every write to stdout fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+    },
+  );
 });

@@ -3,7 +3,7 @@
  * the `--json` documents checked against zod schemas of the contract, every exit code (0/1/2/3/4/130), zero
  * requests for bad flags, and no secret anywhere in what the CLI printed. Needs `npm run build` first.
  */
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
+import { emulatorSettings, runCli, whenStderr } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
 const BUILT = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 /** Not the emulator's demo credentials, so that the secret scan means something. */
@@ -90,54 +90,26 @@ interface RunOptions {
   emulator?: RunningEmulator;
   env?: NodeJS.ProcessEnv;
   /** Called with the child once "submitted" appears on stderr. */
-  onSubmitted?: (child: ReturnType<typeof spawn>) => void;
-}
-
-function baseEnv(emulator: RunningEmulator, configDir: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: root,
-    NO_COLOR: "1",
-    JIMENG_CONFIG_DIR: configDir,
-    JIMENG_VISUAL_ENDPOINT: emulator.url,
-    JIMENG_SESSION_ENDPOINT: emulator.url,
-    VOLC_ACCESSKEY: CREDENTIALS.accessKeyId,
-    VOLC_SECRETKEY: CREDENTIALS.secretAccessKey,
-    JIMENG_SESSION_ID: CREDENTIALS.sessionId,
-    JIMENG_POLL_INTERVAL: "5ms",
-  };
+  onSubmitted?: (child: ChildProcess) => void;
 }
 
 /** Spawns the bin; each run gets its own config folder unless `env` names one. */
-function jimeng(args: string[], options: RunOptions = {}): Promise<Run> {
+async function jimeng(args: string[], options: RunOptions = {}): Promise<Run> {
   runs++;
-  const env = { ...baseEnv(options.emulator ?? fast, join(root, `config-${runs}`)), ...options.env };
+  const settings = emulatorSettings(options.emulator ?? fast, join(root, `config-${runs}`));
+  // Only PATH and HOME of the test process: nothing else it has may reach the CLI.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: root, NO_COLOR: "1", ...settings };
+  Object.assign(env, { JIMENG_POLL_INTERVAL: "5ms" }, options.env);
   for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: root,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let announced = false;
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      if (!announced && options.onSubmitted && /submitted task/.test(stderr)) {
-        announced = true;
-        options.onSubmitted(child);
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      captured.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const run = runCli(args, { cwd: root, env });
+  const { onSubmitted } = options;
+  if (onSubmitted)
+    void whenStderr(run, (text) => /submitted task/.test(text)).then(
+      (seen) => seen && onSubmitted(run.child),
+    );
+  const { code, stdout, stderr } = await run.exited;
+  captured.push(stdout, stderr);
+  return { code, stdout, stderr };
 }
 
 function json<T>(schema: z.ZodType<T>, run: Run): T {

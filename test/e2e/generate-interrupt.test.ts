@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { emulatorEnv, runCli, tempDir } from "./batch-cli.js";
+import { emulatorEnv, runCli, tempDir } from "../helpers/cli.js";
 
 let emulator: RunningEmulator;
 let work: { dir: string; cleanup(): Promise<void> };

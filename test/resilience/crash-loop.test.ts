@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { replayJournal } from "../../src/batch/journal.js";
 import { seededRandom } from "../../src/emulator/random.js";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { emulatorEnv, runCli, tempDir, whenStderr } from "../e2e/batch-cli.js";
+import { emulatorEnv, runCli, tempDir, whenStderr } from "../helpers/cli.js";
 import { summary } from "./helpers.js";
 
 const LONG = process.env.JIMENG_LONG === "1";

@@ -2,15 +2,12 @@
  * Shared by the resilience suites. Sizes come from JIMENG_LONG: `npm run test:resilience` sets it for the full
  * suites; `npm test` runs the same files in their quick (smoke) sizes.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
-import { main } from "../../src/cli/main.js";
 import type { RunningEmulator } from "../../src/emulator/server.js";
-import { fakeTerminal } from "../cli/helpers.js";
+import { cleanEnv, emulatorSettings, runBin, runMain } from "../helpers/cli.js";
 
 export const LONG = process.env.JIMENG_LONG === "1";
 
@@ -19,6 +16,7 @@ export const SECRETS = {
   accessKeyId: "AKLTresilience00000042",
   secretAccessKey: "resilience-SECRET-key-7f3a9c",
   sessionId: "resilience-SESSION-id-51be0d",
+  arkApiKey: "resilience-ARK-key-9d24e1",
 };
 
 export function summary(line: string): void {
@@ -37,26 +35,12 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process against the emulator, as a user with both providers configured would. */
-export async function cli(
+export function cli(
   argv: string[],
-  options: { emulator: RunningEmulator; configDir: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  options: { emulator: RunningEmulator; configDir: string; env?: NodeJS.ProcessEnv },
 ): Promise<CliRun> {
-  const t = fakeTerminal({
-    env: {
-      JIMENG_CONFIG_DIR: options.configDir,
-      JIMENG_VISUAL_ENDPOINT: options.emulator.url,
-      JIMENG_SESSION_ENDPOINT: options.emulator.url,
-      VOLC_ACCESSKEY: SECRETS.accessKeyId,
-      VOLC_SECRETKEY: SECRETS.secretAccessKey,
-      JIMENG_SESSION_ID: SECRETS.sessionId,
-      JIMENG_POLL_INTERVAL: "5ms",
-      CI: "1",
-      ...options.env,
-    },
-    signal: new AbortController().signal,
-  });
-  const code = await main(argv, t.io);
-  return { code, out: t.out(), err: t.err() };
+  const settings = emulatorSettings({ url: options.emulator.url, credentials: SECRETS }, options.configDir);
+  return runMain(argv, { env: { ...settings, JIMENG_POLL_INTERVAL: "5ms", CI: "1", ...options.env } });
 }
 
 /** Every file below `dir`, as paths relative to it. */
@@ -75,8 +59,7 @@ export function filesBelow(dir: string): string[] {
 
 // ------------------------------------------------------------------ the built bin, spawned as a user would
 
-/** The built bin; `npm run build` first. */
-export const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
+export { BIN } from "../helpers/cli.js";
 
 export interface SpawnedRun {
   code: number | null;
@@ -94,49 +77,21 @@ export function binEnv(
   configDir: string,
   extra: NodeJS.ProcessEnv = {},
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(JIMENG_|VOLC_|CI$|NO_COLOR$|FORCE_COLOR$)/.test(key)) env[key] = value;
-  }
-  return {
-    ...env,
+  return cleanEnv({
+    ...emulatorSettings(emulator, configDir),
     CI: "1",
-    NO_COLOR: "1",
-    JIMENG_CONFIG_DIR: configDir,
-    JIMENG_VISUAL_ENDPOINT: emulator.url,
-    JIMENG_SESSION_ENDPOINT: emulator.url,
-    VOLC_ACCESSKEY: emulator.credentials.accessKeyId,
-    VOLC_SECRETKEY: emulator.credentials.secretAccessKey,
-    JIMENG_SESSION_ID: emulator.credentials.sessionId,
     JIMENG_POLL_INTERVAL: "20ms",
     ...extra,
-  };
+  });
 }
 
 /** Runs `node bin/jimeng.js ...argv` in `cwd`; `input` goes to stdin (closed either way). */
-export function spawnCli(
+export async function spawnCli(
   argv: readonly string[],
   options: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
 ): Promise<SpawnedRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], {
-      env: options.env,
-      cwd: options.cwd,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      out += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      err += chunk;
-    });
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.input ?? "");
-    child.once("error", reject);
-    child.once("close", (code, signal) => resolve({ code, signal, out, err }));
-  });
+  const { code, signal, stdout, stderr } = await runBin(argv, { ...options, input: options.input ?? "" });
+  return { code, signal, out: stdout, err: stderr };
 }
 
 /** Runs `work` over `items`, at most `concurrency` at once; results in input order. */

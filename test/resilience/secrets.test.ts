@@ -37,14 +37,15 @@ afterAll(async () => {
 });
 
 const leaks = (text: string) =>
-  [SECRETS.secretAccessKey, SECRETS.sessionId].filter((secret) => text.includes(secret)).length;
+  [SECRETS.secretAccessKey, SECRETS.sessionId, SECRETS.arkApiKey].filter((secret) => text.includes(secret))
+    .length;
 
 describe("secrets", () => {
   afterAll(() => {
     const bytes = captured.reduce((sum, c) => sum + Buffer.byteLength(c.text), 0);
     const leaked = captured.filter((c) => leaks(c.text) > 0).map((c) => c.name);
     summary(
-      `secrets: ${captured.length} outputs scanned (${bytes} bytes), ${leaked.length} containing a secret key or session id`,
+      `secrets: ${captured.length} outputs scanned (${bytes} bytes), ${leaked.length} containing a secret key, session id or Ark API key`,
     );
   });
 
@@ -72,6 +73,8 @@ describe("secrets", () => {
         ["--verbose", "--provider", "session", "generate", "x [reject:-2009]", "-o", out],
       ],
       ["video", ["video", "waves", "--duration", "5", "-o", out]],
+      ["generate (ark)", ["--provider", "ark", "--verbose", "generate", "a cat", "-n", "1", "-o", out]],
+      ["video (ark)", ["--provider", "ark", "--verbose", "video", "waves", "-o", out]],
       ["submit", ["--json", "submit", "generate", "a fox"]],
       ["result", ["--json", "result", "7392616336519618328", "--model", "jimeng_t2i_v40"]],
       ["batch", ["--verbose", "batch", join(root.dir, "jobs.jsonl"), "-o", out]],
@@ -79,6 +82,7 @@ describe("secrets", () => {
       ["doctor", ["--verbose", "doctor"]],
       ["doctor --json", ["--json", "doctor"]],
       ["config set", ["config", "set", "secretAccessKey", SECRETS.secretAccessKey]],
+      ["config set ark", ["config", "set", "arkApiKey", SECRETS.arkApiKey]],
       ["config set session", ["config", "set", "sessionId", `${SECRETS.sessionId},us-${SECRETS.sessionId}`]],
       ["config list", ["config", "list"]],
       ["config list --json", ["--json", "config", "list"]],

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
-import { tempDir } from "../e2e/batch-cli.js";
+import { tempDir } from "../helpers/cli.js";
 import { type ServeProcess, startServe } from "./serve-process.js";
 
 const CHROMIUM = [process.env.JIMENG_CHROMIUM, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
 import { Store } from "../../src/queue/store.js";
-import { emulatorEnv, runCli, tempDir } from "../e2e/batch-cli.js";
+import { emulatorEnv, runCli, tempDir } from "../helpers/cli.js";
 import { startServe } from "./serve-process.js";
 
 let emulator: RunningEmulator;

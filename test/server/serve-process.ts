@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { Agent, fetch } from "undici";
-import { type CliRun, runCli } from "../e2e/batch-cli.js";
+import { type CliRun, runCli } from "../helpers/cli.js";
 
 export interface ServeProcess {
   run: CliRun;

@@ -4,6 +4,8 @@
  * `<out>/report.json` and, with `--json`, prints the report. Exit 0 when every job succeeded, 1 otherwise,
  * 130 when interrupted (the resume command is printed).
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { BatchValidationError, validateBatch } from "../../batch/files.js";
 import { type BatchJob, toGenerationRequest } from "../../batch/job.js";
@@ -42,6 +44,7 @@ import {
   withResultsFile,
 } from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
+import { saveStdinBatch } from "../stdin.js";
 import { safeText } from "../terminal-text.js";
 
 interface BatchFlags {
@@ -240,9 +243,29 @@ function summaryText(report: BatchReport, reportFile: string | undefined): strin
   return lines.join("\n");
 }
 
+/** Local image paths of a batch read from stdin that were relative (they resolve next to its saved copy). */
+function relativeImages(job: BatchJob, stdinDir: string): ValidationIssue[] {
+  return (job.images ?? []).flatMap((image, index) =>
+    typeof image === "string" && image.startsWith(`${stdinDir}${path.sep}`)
+      ? [
+          {
+            path: `images.${index}`,
+            message:
+              "a batch read from stdin takes absolute image paths or URLs; pass the file by name to use relative ones",
+          },
+        ]
+      : [],
+  );
+}
+
+/** Pure: the absolute paths of a job's saved files (the journal holds them relative to the output folder). */
+export function savedPaths(files: readonly { file: string }[], out: string): string[] {
+  return files.map((file) => path.resolve(out, ...file.file.split("/")));
+}
+
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
   const { output } = context;
-  const file = call.args[0] as string;
+  const named = call.args[0] as string;
   const flags = flagsOf(call.options);
   const prepared = await prepareProvider(
     context,
@@ -266,7 +289,16 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
           await prepared.close();
           throw error;
         });
+  // `-`: the jobs come from stdin, saved first (a run's copy stays beside its journal for --resume).
+  const stdinDir =
+    named !== "-"
+      ? undefined
+      : flags.dryRun
+        ? await mkdtemp(path.join(tmpdir(), "jimeng-stdin-"))
+        : path.join(prepared.settings.outDir.value, ".jimeng");
   try {
+    const file = stdinDir ? await saveStdinBatch(context.io, stdinDir) : named;
+    if (stdinDir && !flags.dryRun) output.info(`read the jobs from stdin into ${safeText(file, 4000)}`);
     const main = createProvider(toProviderOptions(prepared.provider, feed, flags.qps));
     providers.set(main.name, main);
     const unavailable = new Map<ProviderName, Error>();
@@ -294,7 +326,10 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         if (provider instanceof Error) {
           return [{ path: "provider", message: `${job.provider} is not configured: ${provider.message}` }];
         }
-        const issues = await checkJob(job, provider);
+        const issues = [
+          ...(stdinDir ? relativeImages(job, stdinDir) : []),
+          ...(await checkJob(job, provider)),
+        ];
         if (flags.dryRun && issues.length === 0) meter.measure(job, provider);
         return issues;
       },
@@ -318,6 +353,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
 
     const progress = await createBatchProgress(output);
+    const pipePaths = !output.mode.json && !output.io.stdout.isTTY;
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
     const { Jimeng } = await import("../../tasks/client.js");
     let result: Awaited<ReturnType<typeof runBatch>>;
@@ -340,8 +376,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         throttles: feed,
         signal: context.signal,
         onEvent: (event) => {
+          // Like `generate`: in a pipe, stdout carries the saved files as each job ends (`| xargs …` works);
+          // the summary is a human line on stderr. On a terminal the paths would only bury it.
+          if (pipePaths && event.type === "end" && event.status === "succeeded")
+            for (const file of savedPaths(event.files, out)) output.print(safeText(file, 4000));
           if (event.type === "superseded")
-            output.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
+            progress.warn(supersededText(event.job.id, event.ref.taskId, event.replacedBy));
           // The progress display shows each failure as it happens; with --quiet it shows nothing but these.
           if (output.mode.quiet) printFailure(output, event);
           progress.onEvent(event);
@@ -358,7 +398,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ? path.relative(process.cwd(), result.reportFile) || result.reportFile
       : undefined;
     if (output.mode.json) await output.jsonText((indent) => result.reportText(indent));
-    else output.print(summaryText(report, reportFile));
+    else output.stderrLine(summaryText(report, reportFile));
     if (result.interrupted) {
       const again = resumeCommand(file, out, flags, {
         provider: main.name,
@@ -371,6 +411,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   } finally {
     await Promise.all([...providers.values()].map((provider) => provider.close()));
     await lock?.release();
+    if (stdinDir && flags.dryRun) await rm(stdinDir, { recursive: true, force: true });
     await prepared.close();
   }
 }

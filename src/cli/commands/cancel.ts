@@ -8,9 +8,9 @@ import { JimengError, ValidationError } from "../../errors.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
+import { openClient } from "../open-client.js";
 import { openTaskIndex } from "../task-index.js";
 import { safeText } from "../terminal-text.js";
-import { openClient } from "./generate.js";
 import { taskRefFor } from "./result.js";
 
 export interface CancelDocument {

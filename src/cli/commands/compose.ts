@@ -4,7 +4,7 @@
  */
 import { ValidationError } from "../../errors.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
-import { runGeneration } from "./generate.js";
+import { runGeneration } from "../run-generation.js";
 
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
   const images = call.options.image;

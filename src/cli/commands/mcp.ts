@@ -8,9 +8,9 @@ import path from "node:path";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { parseByteSize } from "../mcp-options.js";
+import { openClient, remember } from "../open-client.js";
 import { pollIntervalCap } from "../settings.js";
 import { openTaskIndex } from "../task-index.js";
-import { openClient, remember } from "./generate.js";
 
 /** Keeps stray console output of any library off stdout, which belongs to the protocol. */
 function consoleToStderr(): () => void {

@@ -13,20 +13,14 @@ import { emulatorRequested } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { followUpOf } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
+import { checkName, openClient, rememberOutcome } from "../open-client.js";
 import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
+import { errorMember, outputEntries, printOutputs, type TaskDocument } from "../task-document.js";
+import { reportFailure } from "../task-ending.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
+import { TaskProgress } from "../task-progress.js";
 import { safeText } from "../terminal-text.js";
-import {
-  checkName,
-  errorMember,
-  openClient,
-  outputEntries,
-  printOutputs,
-  reportFailure,
-  type TaskDocument,
-  TaskProgress,
-} from "./generate.js";
 
 const KINDS: readonly TaskKind[] = ["generate", "compose", "video"];
 
@@ -160,7 +154,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         if (isEnded(status.status)) finishedAt = new Date().toISOString();
       }
     } catch (error) {
-      return reportFailure(context, ending, error);
+      return await reportFailure(context, ending, error);
     }
 
     if (status.status !== "succeeded") {
@@ -176,6 +170,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
           error: failure,
           timings: { submittedAt: ref.submittedAt, finishedAt, polls: progress.polls },
         };
+        await rememberOutcome(context, document);
         if (output.mode.json) output.json(document);
         output.stderrLine(
           `${output.errStyle.red("error:")} ${failureText(failure)}${failure.requestId ? ` (request id ${safeText(failure.requestId, 200)})` : ""}`,
@@ -220,7 +215,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       } catch (error) {
         progress.last = status;
         const timedOut = deadline?.aborted === true && !context.signal.aborted;
-        return reportFailure(
+        return await reportFailure(
           context,
           ending,
           timedOut
@@ -248,6 +243,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       outputs,
       timings: { submittedAt: ref.submittedAt, finishedAt, polls: progress.polls },
     };
+    await rememberOutcome(context, document);
     if (output.mode.json) output.json(document);
     else printOutputs(output, outputs);
     return EXIT.ok;

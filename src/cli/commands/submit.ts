@@ -9,8 +9,9 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { followUpOf, resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
+import { checkedRequest, openClient, remember } from "../open-client.js";
+import { readPrompt } from "../stdin.js";
 import { safeText } from "../terminal-text.js";
-import { checkedRequest, openClient, promptOf, remember } from "./generate.js";
 
 /** The contract's `--json` document of `submit`. */
 export interface SubmitDocument {
@@ -28,7 +29,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   if (!KINDS.includes(kind)) {
     throw new ValidationError([{ path: "kind", message: `must be one of ${KINDS.join(", ")}` }]);
   }
-  const prompt = promptOf(call.args[1]);
+  const prompt = await readPrompt(context.io, call.args[1], call.options.promptFile);
   const images = call.options.image;
   if (kind === "compose" && (!Array.isArray(images) || images.length === 0)) {
     throw new ValidationError([{ path: "--image", message: "compose needs at least one reference image" }]);

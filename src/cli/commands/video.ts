@@ -3,7 +3,7 @@
  * Submit, wait, download — the same run as `generate`.
  */
 import type { CommandCall, CommandContext } from "../command-types.js";
-import { runGeneration } from "./generate.js";
+import { runGeneration } from "../run-generation.js";
 
 export async function run(context: CommandContext, call: CommandCall): Promise<number> {
   return runGeneration("video", context, call);
