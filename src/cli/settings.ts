@@ -31,6 +31,23 @@ export interface PreparedProvider {
   close(): Promise<void>;
 }
 
+/**
+ * The provider a long-running command (`serve`, `worker`) runs tasks on: `--endpoint` / `--region` from its
+ * options, and with the emulator, task durations of `emulatorMs` (images) and twice that (videos).
+ */
+export function prepareServiceProvider(
+  context: CommandContext,
+  options: Readonly<Record<string, unknown>>,
+  emulatorMs: number | undefined,
+): Promise<PreparedProvider> {
+  const flags: { endpoint?: string; region?: string } = {};
+  if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
+  if (typeof options.region === "string") flags.region = options.region;
+  return prepareProvider(context, flags, {
+    emulator: emulatorMs === undefined ? {} : { durations: { image: emulatorMs, video: emulatorMs * 2 } },
+  });
+}
+
 /** Throws ConfigError (exit 3) when the chosen provider has no credentials, ValidationError (2) for bad flags. */
 export async function prepareProvider(
   context: CommandContext,

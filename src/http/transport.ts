@@ -93,6 +93,28 @@ export interface ClientTransportOptions {
   gate?: TransportGate;
   /** Request/response events with credentials redacted. */
   onDebug?: (event: DebugEvent) => void;
+  /** Injection points for tests: backoff sleep and jitter. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+/** The transport of a provider client: its own settings, passed through (unset ones stay unset). */
+export function clientTransport(
+  options: ClientTransportOptions,
+  settings: { timeoutMs?: number | undefined; userAgent: string },
+): HttpTransport {
+  return new HttpTransport({
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    ...(settings.timeoutMs !== undefined ? { timeoutMs: settings.timeoutMs } : {}),
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.gate ? { gate: options.gate } : {}),
+    ...(options.onDebug ? { onDebug: options.onDebug } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    userAgent: settings.userAgent,
+  });
 }
 
 export interface TransportOptions {

@@ -8,7 +8,7 @@ import type { CommandCall, CommandContext } from "../command-types.js";
 import { durationMs } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
 import { redisOption } from "../redis-option.js";
-import { pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
+import { pollIntervalCap, prepareServiceProvider, providerOptions } from "../settings.js";
 
 export interface ServeDocument {
   url: string;
@@ -102,12 +102,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     ]);
   }
 
-  const flags: { endpoint?: string; region?: string } = {};
-  if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
-  if (typeof options.region === "string") flags.region = options.region;
-  const prepared = await prepareProvider(context, flags, {
-    emulator: emulatorMs === undefined ? {} : { durations: { image: emulatorMs, video: emulatorMs * 2 } },
-  });
+  const prepared = await prepareServiceProvider(context, options, emulatorMs);
   try {
     const [{ createProvider }, { createServer }] = await Promise.all([
       import("../../providers/create.js"),

@@ -11,7 +11,7 @@ import { ENV_NAMES } from "../../setting-names.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { redisOption } from "../redis-option.js";
-import { pollIntervalCap, prepareProvider, providerOptions } from "../settings.js";
+import { pollIntervalCap, prepareServiceProvider, providerOptions } from "../settings.js";
 import { duration, positive, whole } from "./serve.js";
 
 export interface WorkerDocument {
@@ -51,12 +51,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const emulatorMs = duration(options.emulatorDuration, "--emulator-duration");
   const data = String(options.data ?? "./jimeng-data");
 
-  const flags: { endpoint?: string; region?: string } = {};
-  if (typeof options.endpoint === "string") flags.endpoint = options.endpoint;
-  if (typeof options.region === "string") flags.region = options.region;
-  const prepared = await prepareProvider(context, flags, {
-    emulator: emulatorMs === undefined ? {} : { durations: { image: emulatorMs, video: emulatorMs * 2 } },
-  });
+  const prepared = await prepareServiceProvider(context, options, emulatorMs);
   try {
     const [{ createProvider }, { QueueWorker }] = await Promise.all([
       import("../../providers/create.js"),

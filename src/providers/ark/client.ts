@@ -12,7 +12,8 @@ import { isRetryable, parseRetryAfter, retryDelay } from "../../http/retry.js";
 import { sleep as defaultSleep } from "../../http/sleep.js";
 import {
   type ClientTransportOptions,
-  HttpTransport,
+  clientTransport,
+  type HttpTransport,
   type Interpretation,
   type RawResponse,
 } from "../../http/transport.js";
@@ -50,8 +51,6 @@ export interface ArkClientOptions extends ClientTransportOptions {
   /** Deadline per call in ms, retries included. Default 60 s (image generation: 5 min). */
   timeout?: number;
   userAgent?: string;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
 }
 
 export interface ArkCallOptions {
@@ -136,17 +135,9 @@ export class ArkClient {
     this.#options = options;
     this.#sleep = options.sleep ?? defaultSleep;
     this.endpoint = (options.endpoint ?? DEFAULT_ARK_ENDPOINT).replace(/\/+$/, "");
-    this.#transport = new HttpTransport({
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
-      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
-      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-      ...(options.gate ? { gate: options.gate } : {}),
-      ...(options.onDebug ? { onDebug: options.onDebug } : {}),
+    this.#transport = clientTransport(options, {
+      timeoutMs: options.timeout,
       userAgent: options.userAgent ?? "jimeng-sdk",
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(options.random ? { random: options.random } : {}),
     });
   }
 

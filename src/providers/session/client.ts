@@ -11,9 +11,10 @@ import { FormData } from "undici";
 import { ApiError, AuthError, ValidationError } from "../../errors.js";
 import {
   type ClientTransportOptions,
+  clientTransport,
   DEFAULT_TIMEOUT_MS,
   type HttpMethod,
-  HttpTransport,
+  type HttpTransport,
   type RawResponse,
   type RetryEvent,
 } from "../../http/transport.js";
@@ -57,9 +58,6 @@ export interface SessionClientOptions extends ClientTransportOptions {
   blockingTimeout?: number;
   /** Which async query routes the server has; `auto` (default) detects it once and remembers. */
   queryStyle?: "auto" | "split" | "generic";
-  /** Injection points for tests. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
 }
 
 export interface SessionCallOptions {
@@ -199,16 +197,8 @@ export class SessionClient {
     this.blockingTimeoutMs = options.blockingTimeout;
     this.onRetry = options.onRetry;
     this.queryStyle = options.queryStyle === "auto" ? undefined : options.queryStyle;
-    this.transport = new HttpTransport({
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    this.transport = clientTransport(options, {
       timeoutMs: this.timeoutMs,
-      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
-      ...(options.onDebug ? { onDebug: options.onDebug } : {}),
-      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-      ...(options.gate ? { gate: options.gate } : {}),
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(options.random ? { random: options.random } : {}),
       userAgent: "jimeng-sdk (session)",
     });
     this.images = {

@@ -1,7 +1,8 @@
 import { ApiError, ValidationError } from "../../errors.js";
 import {
   type ClientTransportOptions,
-  HttpTransport,
+  clientTransport,
+  type HttpTransport,
   type Interpretation,
   type RawResponse,
 } from "../../http/transport.js";
@@ -42,10 +43,8 @@ export interface VisualClientOptions extends ClientTransportOptions {
   /** Deadline per call in ms, retries included. Default 60 s. */
   timeout?: number;
   userAgent?: string;
-  /** Injection points for tests: signing clock (ms), backoff sleep and jitter. */
+  /** Injection point for tests: the signing clock (ms). */
   clock?: () => number;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  random?: () => number;
 }
 
 export interface VisualCallOptions {
@@ -167,17 +166,9 @@ export class VisualClient {
       profile: "doc",
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    this.#transport = new HttpTransport({
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
-      ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
-      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
-      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
-      ...(options.gate ? { gate: options.gate } : {}),
-      ...(options.onDebug ? { onDebug: options.onDebug } : {}),
+    this.#transport = clientTransport(options, {
+      timeoutMs: options.timeout,
       userAgent: options.userAgent ?? "jimeng-sdk",
-      ...(options.sleep ? { sleep: options.sleep } : {}),
-      ...(options.random ? { random: options.random } : {}),
     });
   }
 
