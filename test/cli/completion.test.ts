@@ -43,7 +43,7 @@ describe("jimeng completion", () => {
     expect(offered(bash, "jimeng", "ge")).toEqual(["generate"]);
     expect(offered(bash, "jimeng", "--provider", "session", "generate", "--rat")).toEqual(["--ratio"]);
     expect(offered(bash, "jimeng", "models", "--kind", "")).toEqual(["generate", "compose", "video"]);
-    expect(offered(bash, "jimeng", "--provider", "")).toEqual(["visual", "session"]);
+    expect(offered(bash, "jimeng", "--provider", "")).toEqual(["visual", "session", "ark"]);
     expect(offered(bash, "jimeng", "config", "")).toEqual(
       expect.arrayContaining(["set", "get", "unset", "list", "path"]),
     );
