@@ -152,7 +152,12 @@ describe.concurrent("generation commands against the emulator", () => {
 
   it("missing credentials exit 3 with how to configure them (or --emulator)", async () => {
     const run = await cli(["generate", "a fox"], {
-      env: { VOLC_ACCESSKEY: undefined, VOLC_SECRETKEY: undefined, JIMENG_SESSION_ID: undefined, ARK_API_KEY: undefined },
+      env: {
+        VOLC_ACCESSKEY: undefined,
+        VOLC_SECRETKEY: undefined,
+        JIMENG_SESSION_ID: undefined,
+        ARK_API_KEY: undefined,
+      },
     });
     expect(run.code).toBe(3);
     expect(run.err).toContain("--emulator");
