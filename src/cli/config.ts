@@ -491,7 +491,7 @@ const EMULATOR_HOWTO = "to try everything offline, add --emulator";
 export function providerConfig(settings: Settings): ProviderConfig {
   const provider = settings.provider?.value;
   if (provider === undefined) {
-    throw new ConfigError("no credentials configured for either provider", {
+    throw new ConfigError("no credentials configured for any provider", {
       hint: `for the Visual API, ${VISUAL_HOWTO}; for Ark, ${ARK_HOWTO}; for a session server, ${SESSION_HOWTO}; ${EMULATOR_HOWTO}`,
     });
   }

@@ -122,7 +122,7 @@ function toProviderOptions(
   return { ...providerOptions(config), ...shared };
 }
 
-/** The other provider's config when its credentials are there too (jobs may name either provider). */
+/** Another provider's config when its credentials are there too (jobs may name any provider). */
 function otherConfig(
   settings: Settings,
   name: ProviderName,

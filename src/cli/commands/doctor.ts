@@ -421,7 +421,7 @@ export async function runChecks(context: CommandContext): Promise<Check[]> {
           "config",
           "credentials",
           "fail",
-          "no credentials configured for either provider",
+          "no credentials configured for any provider",
           "for the Visual API export VOLC_ACCESSKEY and VOLC_SECRETKEY; for Ark export ARK_API_KEY; for a session server export JIMENG_SESSION_ID; or try everything offline with --emulator",
         ),
       );
