@@ -77,7 +77,13 @@ function notAccepted(error: unknown): boolean {
   return isThrottle(error) || (error instanceof NetworkError && error.notSent);
 }
 
-export class JobRunner {
+/** Carries out planned jobs: `JobRunner` in this process, or a shared queue's workers (`batch --redis`). */
+export interface JobExecutor {
+  run(planned: PlannedJob): Promise<JobOutcome>;
+  keepPaid(entry: Superseded): Promise<JobOutcome>;
+}
+
+export class JobRunner implements JobExecutor {
   private readonly diskChecks = pLimit(DISK_CHECKS_AT_ONCE);
 
   constructor(private readonly options: JobRunnerOptions) {}
@@ -307,7 +313,7 @@ export class JobRunner {
  * When the planner matched a journal entry recorded under another id (shifted `line-N` ids, a renamed job),
  * the state is written again under the job's own id, so the report and the next resume find it there.
  */
-async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
+export async function rerecord(journal: Journal, planned: PlannedJob): Promise<void> {
   const previous = planned.previous;
   if (planned.matchedFrom === undefined || previous === undefined) return;
   const base = { jobId: planned.job.id, hash: planned.job.hash, at: journal.stamp() };

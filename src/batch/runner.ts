@@ -24,7 +24,7 @@ import type { Jimeng } from "../tasks/client.js";
 import { BatchClients } from "./clients.js";
 import type { OnBatchEvent } from "./events.js";
 import { Interruption } from "./interruption.js";
-import { JobRunner } from "./job-runner.js";
+import { type JobExecutor, JobRunner, type JobRunnerOptions } from "./job-runner.js";
 import { JobSlots } from "./job-slots.js";
 import { type JobSource, readJobs } from "./job-source.js";
 import {
@@ -108,6 +108,11 @@ export interface RunBatchOptions {
    * provider's now. Off for a throwaway emulator, whose address changes with every start.
    */
   checkEndpoints?: boolean;
+  /**
+   * Runs each job somewhere else than in this process (`batch --redis`: a shared queue's workers), given
+   * what the in-process runner would get. The plan, journal, report and events stay the runner's.
+   */
+  executor?: (context: JobRunnerOptions) => JobExecutor;
   /** Write `<out>/report.json` (default true). */
   writeReport?: boolean;
   /**
@@ -224,7 +229,7 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
       ...(options.redact ? { redact: options.redact } : {}),
     });
     report = writer;
-    const runner = new JobRunner({
+    const context: JobRunnerOptions = {
       out,
       name: options.name ?? DEFAULT_BATCH_NAME,
       retries: options.retries ?? DEFAULT_BATCH_RETRIES,
@@ -239,7 +244,8 @@ async function runLocked(options: RunBatchOptions): Promise<BatchRunResult> {
       emit,
       random: options.random ?? Math.random,
       ...(options.sleep ? { sleep: options.sleep } : {}),
-    });
+    };
+    const runner = options.executor ? options.executor(context) : new JobRunner(context);
 
     const kept = await runEveryJob({
       jobs: options.jobs,
@@ -283,7 +289,7 @@ interface RunEveryJob {
   jobs: JobSource;
   planner: ResumePlanner;
   superseded: readonly Superseded[];
-  runner: JobRunner;
+  runner: JobExecutor;
   writer: ReportWriter;
   inFlight: InFlightStates;
   interruption: Interruption;

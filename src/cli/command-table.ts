@@ -218,8 +218,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       {
         flags: "-c, --concurrency <n>",
-        description: "jobs in flight at once (lowered while throttled)",
-        defaultValue: "4",
+        description:
+          "jobs in flight at once, lowered while throttled (default 4; with --redis: jobs in the queue at once, default 64)",
       },
       { flags: "--qps <n>", description: "most submits + polls per second" },
       {
@@ -245,9 +245,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "-m, --model <name>", description: "model for jobs that name none" },
       { flags: "--endpoint <url>", description: "the chosen provider's endpoint" },
       { flags: "--region <region>", description: "Volcengine region (visual provider)" },
+      ...redisOptions,
+      {
+        flags: "--data <dir>",
+        description:
+          "with --redis: the data folder every worker mounts; -o must be inside it (default ./jimeng-data)",
+      },
     ],
     examples: [
       "jimeng batch jobs.jsonl -c 8 -o assets/",
+      "jimeng batch jobs.jsonl --redis redis://queue:6379 --data /mnt/shared/jimeng -o /mnt/shared/jimeng/assets",
       "jimeng batch prompts.txt --dry-run",
       "jimeng batch jobs.jsonl -o assets/ --resume",
       "jimeng --json batch jobs.json --qps 5 > report.json",
@@ -391,14 +398,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "worker",
-    summary: "run the tasks of serve --redis from the shared Redis queue (any number, on any machine)",
+    summary:
+      "run the tasks of serve --redis and batch --redis from the shared Redis queue (any number, on any machine)",
     load: loadWorker,
     interruptible: true,
     options: [
       ...redisOptions,
       {
         flags: "--data <dir>",
-        description: "the shared data folder; outputs go to <dir>/files (default ./jimeng-data)",
+        description:
+          "the shared data folder: serve outputs go to <dir>/files, batch outputs to the batch's -o inside it (default ./jimeng-data)",
       },
       { flags: "-c, --concurrency <n>", description: "jobs this worker runs at once", defaultValue: "4" },
       { flags: "--upstream-qps <n>", description: "most submits + polls per second, all workers together" },

@@ -4,7 +4,7 @@
  * and check the chosen provider's credentials.
  */
 import type { EmulatorOptions } from "../emulator/server.js";
-import { ValidationError } from "../errors.js";
+import { type ProviderName, ValidationError } from "../errors.js";
 import { fileResultStore } from "../providers/ark/results.js";
 import type { ProviderOptions } from "../providers/create.js";
 import type { CommandContext } from "./command-types.js";
@@ -182,4 +182,19 @@ export function pollIntervalCap(env: NodeJS.ProcessEnv, emulator: boolean): numb
     });
   }
   return cap;
+}
+/** Another provider's config when its credentials are there too (jobs may name any provider). */
+export function providerConfigFor(
+  settings: Settings,
+  name: ProviderName,
+  offline: boolean,
+  env: NodeJS.ProcessEnv,
+): ProviderConfig | Error {
+  try {
+    const chosen: Settings = { ...settings, provider: { value: name, source: "flag" } };
+    const config = providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
+    return withResultsFile(config, env, settings.emulator);
+  } catch (error) {
+    return error as Error;
+  }
 }

@@ -4,7 +4,9 @@
  * before any poll, so the next worker to hold the job knows whether to poll, decide on an uncertain submit,
  * or submit.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
+import { PROVIDER_NAMES, type ProviderName } from "../errors.js";
 import type { TaskRef } from "../providers/types.js";
 import { parseOrThrow } from "../validation.js";
 import type { StoredError, StoredOutput, StoredRequest } from "./store.js";
@@ -19,33 +21,68 @@ const refSchema = z.object({
   count: z.number().int().positive().optional(),
 });
 
-const jobDataSchema = z.object({
-  /** The serve task's id (or the batch job's). */
-  taskId: z.string().min(1),
-  request: z.record(z.string(), z.unknown()),
-  /** Where the outputs go, under `<data>/files`: one plain folder name, never a path. */
-  folder: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]+$/)
-    .refine((name) => name !== "." && name !== ".."),
-  /** A submit started and no upstream id was recorded yet. */
-  submitting: z.boolean().optional(),
-  /** Submits started for this job (more than 1 only after an uncertain submit was sent again). */
-  submits: z.number().int().nonnegative(),
-  ref: refSchema.optional(),
-  error: z
-    .object({
-      code: z.union([z.string(), z.number()]),
-      message: z.string(),
-      requestId: z.string().optional(),
-    })
-    .optional(),
-});
+const plainName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/)
+  .refine((name) => name !== "." && name !== "..");
+
+/** A batch job's output folder relative to the shared data folder: plain names joined by "/", never "..". */
+const relativeFolder = z
+  .string()
+  .max(1024)
+  .refine((dir) => dir === "" || dir.split("/").every((part) => plainName.safeParse(part).success), {
+    message: 'must be a folder inside the data folder: plain names joined by "/"',
+  });
+
+const jobDataSchema = z
+  .object({
+    /** The serve task's id (or the batch job's). */
+    taskId: z.string().min(1),
+    request: z.record(z.string(), z.unknown()),
+    /** A serve task's outputs go to `<data>/files/<folder>`: one plain folder name, never a path. */
+    folder: plainName.optional(),
+    /** A batch job's outputs go to `<data>/<dir>`, named by the batch's template. */
+    output: z
+      .object({ dir: relativeFolder, name: z.string().min(1).max(512), id: z.string().min(1) })
+      .optional(),
+    /** The provider a batch job names (default: the worker's own). */
+    provider: z.enum(PROVIDER_NAMES).optional(),
+    /** Deadline of the task's wait, in ms (a batch's `--timeout`). */
+    timeoutMs: z.number().int().positive().optional(),
+    /** A submit started and no upstream id was recorded yet. */
+    submitting: z.boolean().optional(),
+    /** Submits started for this job (more than 1 only after an uncertain submit was sent again). */
+    submits: z.number().int().nonnegative(),
+    ref: refSchema.optional(),
+    error: z
+      .object({
+        code: z.union([z.string(), z.number()]),
+        message: z.string(),
+        requestId: z.string().optional(),
+      })
+      .optional(),
+  })
+  .refine((data) => (data.folder === undefined) !== (data.output === undefined), {
+    message: "a job has either a folder (serve) or an output (batch)",
+  });
+
+/** Where a batch job's worker saves its outputs: `<data>/<dir>/<name template>`. */
+export interface QueueJobOutput {
+  /** Relative to the shared data folder, "/"-separated; "" is the data folder itself. */
+  dir: string;
+  /** The batch's file name template (`{id}-{index}` by default). */
+  name: string;
+  /** The batch job's id, for `{id}` in the template. */
+  id: string;
+}
 
 export interface QueueJobData {
   taskId: string;
   request: StoredRequest;
-  folder: string;
+  folder?: string;
+  output?: QueueJobOutput;
+  provider?: ProviderName;
+  timeoutMs?: number;
   submitting?: boolean;
   submits: number;
   ref?: TaskRef;
@@ -80,4 +117,14 @@ export function jobIdFor(taskId: string): string {
 export function taskIdOf(jobId: string): string | undefined {
   if (!jobId.startsWith("t-")) return undefined;
   return Buffer.from(jobId.slice(2), "base64url").toString("utf8");
+}
+
+/**
+ * The BullMQ job id of a batch job in one run (`run` is kept beside the batch's journal): the same job of the
+ * same run always gives the same id, so a re-attached or re-run batch adds each job once. A job whose content
+ * changed (another hash) is another job. Never parsed back: serve nodes ignore these jobs.
+ */
+export function batchJobIdFor(run: string, job: { id: string; hash: string }): string {
+  const digest = createHash("sha256").update(`${run}\0${job.id}\0${job.hash}`).digest("base64url");
+  return `b-${digest.slice(0, 32)}`;
 }

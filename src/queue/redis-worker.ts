@@ -16,12 +16,13 @@
 import path from "node:path";
 import type { Job, Queue, Worker } from "bullmq";
 import { isThrottle, withRateLimit } from "../batch/rate.js";
-import { AbortError, RateLimitError, ValidationError } from "../errors.js";
+import { AbortError, type ProviderName, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
 import { HttpTransport } from "../http/transport.js";
 import { downloadOutputs } from "../media/download.js";
 import type { Provider, TaskRef, TaskStatus } from "../providers/types.js";
 import { Jimeng } from "../tasks/client.js";
+import { capOutputs } from "../tasks/output-cap.js";
 import { type BullMq, loadBullMq, openRedis, QUEUE_NAME, type RedisTarget, whenReady } from "./bullmq.js";
 import { parseJobData, type QueueJobData, type QueueJobProgress, type QueueJobResult } from "./job-data.js";
 import { describe, notAccepted, storedError } from "./outcome.js";
@@ -32,7 +33,15 @@ import { pollingProgress } from "./worker-pool.js";
 export interface QueueWorkerOptions {
   target: RedisTarget;
   provider: Provider;
-  /** The shared data folder: outputs go to `<data>/files/<job folder>/`. */
+  /**
+   * The provider of a batch job that names another one than `provider` (built from this machine's
+   * credentials), or why there is none: such a job fails with that reason.
+   */
+  providers?: (name: ProviderName) => Provider | Error;
+  /**
+   * The shared data folder: a serve task's outputs go to `<data>/files/<job folder>/`, a batch job's to its
+   * batch's output folder inside it.
+   */
   data: string;
   /** Jobs this worker runs at once (default 4). */
   concurrency?: number;
@@ -75,7 +84,8 @@ export class QueueWorker {
   private bull: BullMq | undefined;
   private worker: Worker<QueueJobData, QueueJobResult> | undefined;
   private queue: Queue | undefined;
-  private jimeng: Jimeng | undefined;
+  private readonly clients = new Map<ProviderName, Jimeng | Error>();
+  private gate: ((provider: Provider) => Provider) | undefined;
   private closing: Promise<void> | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
 
@@ -94,7 +104,6 @@ export class QueueWorker {
     this.bull = bull;
     const { connection, prefix } = this.options.target;
     this.queue = new bull.Queue(QUEUE_NAME, { connection, prefix });
-    let provider = this.options.provider;
     if (this.options.upstreamQps !== undefined) {
       const client = await openRedis(this.options.target);
       this.closers.push(async () => {
@@ -105,14 +114,8 @@ export class QueueWorker {
         key: `${prefix}:${QUEUE_NAME}:qps`,
         perSecond: this.options.upstreamQps,
       });
-      provider = withRateLimit(provider, shared);
+      this.gate = (provider) => withRateLimit(provider, shared);
     }
-    this.jimeng = new Jimeng({
-      provider,
-      ...(this.options.maxPollIntervalMs !== undefined
-        ? { maxPollIntervalMs: this.options.maxPollIntervalMs }
-        : {}),
-    });
     const lockDuration = this.options.stallTimeoutMs ?? 30_000;
     this.worker = new bull.Worker<QueueJobData, QueueJobResult>(
       QUEUE_NAME,
@@ -151,17 +154,53 @@ export class QueueWorker {
       if (this.queue && !(await within(this.queue.close(), 2000)))
         await within(this.queue.disconnect(), 1000);
       for (const close of this.closers) await within(close(), 2000);
-      await this.jimeng?.close();
+      for (const client of this.clients.values()) if (client instanceof Jimeng) await client.close();
       await this.transport.close();
     })();
     return this.closing;
   }
 
+  /** The task client of a provider (the shared rate limit applied), built on first use. */
+  private client(name: ProviderName | undefined): Jimeng | Error {
+    const own = this.options.provider;
+    const wanted = name ?? own.name;
+    const known = this.clients.get(wanted);
+    if (known) return known;
+    const provider =
+      wanted === own.name
+        ? own
+        : (this.options.providers?.(wanted) ??
+          new Error(`this worker has no ${wanted} provider (it runs ${own.name} jobs)`));
+    const client =
+      provider instanceof Error
+        ? provider
+        : new Jimeng({
+            provider: this.gate ? this.gate(provider) : provider,
+            ...(this.options.maxPollIntervalMs !== undefined
+              ? { maxPollIntervalMs: this.options.maxPollIntervalMs }
+              : {}),
+          });
+    this.clients.set(wanted, client);
+    return client;
+  }
+
   private async process(job: Job<QueueJobData, QueueJobResult>, token?: string): Promise<QueueJobResult> {
     const data = parseJobData(job.data);
+    const client = this.client(data.ref?.provider ?? data.provider);
+    if (client instanceof Error) {
+      return this.fail(job, data, { code: "PROVIDER_UNAVAILABLE", message: client.message });
+    }
+    // Whoever can write to Redis writes jobs: a worker never reads its own files on a job's say-so.
+    const local = (data.request.images ?? []).findIndex((image) => !/^(https?:|data:)/i.test(image));
+    if (local >= 0) {
+      return this.fail(job, data, {
+        code: "VALIDATION_ERROR",
+        message: `images.${local}: a queued job carries image URLs or data URLs, not local paths`,
+      });
+    }
     if (data.ref) {
       this.counters.recoveredPolls++;
-      return this.follow(job, token, data, data.ref);
+      return this.follow(job, token, client, data, data.ref);
     }
     if (data.submitting) {
       if (this.options.resubmitUncertain === false) {
@@ -176,15 +215,15 @@ export class QueueWorker {
         `job ${data.taskId} was mid-submit when its worker stopped; submitting it again (it may be charged twice)`,
       );
     }
-    return this.submit(job, token, data);
+    return this.submit(job, token, client, data);
   }
 
   private async submit(
     job: Job<QueueJobData, QueueJobResult>,
     token: string | undefined,
+    jimeng: Jimeng,
     data: QueueJobData,
   ): Promise<QueueJobResult> {
-    const jimeng = this.jimeng as Jimeng;
     // Journal before paying: from here on, a dead worker leaves a job that says a submit may have happened.
     const submitting: QueueJobData = { ...data, submitting: true, submits: data.submits + 1 };
     await job.updateData(submitting);
@@ -220,24 +259,26 @@ export class QueueWorker {
       if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
       return this.fail(job, submitting, storedError(error));
     }
-    return this.follow(job, token, { ...submitting, submitting: false, ref }, ref);
+    return this.follow(job, token, jimeng, { ...submitting, submitting: false, ref }, ref);
   }
 
   /** Polls an accepted task to its end and saves its outputs into the shared folder. */
   private async follow(
     job: Job<QueueJobData, QueueJobResult>,
     token: string | undefined,
+    jimeng: Jimeng,
     data: QueueJobData,
     ref: TaskRef,
   ): Promise<QueueJobResult> {
-    const jimeng = this.jimeng as Jimeng;
     const submitted = Date.parse(ref.submittedAt);
     const startedAt = Number.isFinite(submitted) ? submitted : Date.now();
     let lastProgress = 30;
     try {
       const result = await jimeng.waitFor(ref, {
         signal: this.stop.signal,
-        ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
+        ...((data.timeoutMs ?? this.options.timeout) !== undefined
+          ? { timeout: data.timeoutMs ?? this.options.timeout }
+          : {}),
         onUpdate: (status: TaskStatus) => {
           if (status.status !== "queued" && status.status !== "running") return;
           const progress = pollingProgress(Date.now() - startedAt, ref);
@@ -248,16 +289,22 @@ export class QueueWorker {
             .catch(() => undefined);
         },
       });
-      const dir = path.join(this.options.data, "files", data.folder);
-      const files = await downloadOutputs(result.status.outputs, {
+      const { dir, name, folder } = this.destination(data);
+      const { outputs: made } = capOutputs(result.status, ref).status;
+      const files = await downloadOutputs(made, {
         dir,
-        name: "{index}",
-        context: { prompt: String(data.request.prompt ?? ""), model: ref.model, taskId: ref.taskId },
+        name,
+        context: {
+          prompt: String(data.request.prompt ?? ""),
+          model: ref.model,
+          taskId: ref.taskId,
+          ...(data.output ? { id: data.output.id } : {}),
+        },
         signal: this.stop.signal,
         transport: this.transport,
       });
       const outputs: StoredOutput[] = files.map((file) => ({
-        file: path.join(data.folder, path.basename(file.file)),
+        file: path.relative(folder, file.file).split(path.sep).join("/"),
         bytes: file.bytes,
         sha256: file.sha256,
         contentType: file.contentType,
@@ -269,6 +316,20 @@ export class QueueWorker {
       if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
       return this.fail(job, data, storedError(error));
     }
+  }
+
+  /**
+   * Where a job's files go, and the folder its recorded names are relative to: a serve task's folder under
+   * `<data>/files` (names like `<folder>/0.png`), or a batch's output folder (names relative to it).
+   */
+  private destination(data: QueueJobData): { dir: string; name: string; folder: string } {
+    const data_ = path.resolve(this.options.data);
+    if (data.output) {
+      const dir = path.join(data_, ...data.output.dir.split("/").filter(Boolean));
+      return { dir, name: data.output.name, folder: dir };
+    }
+    const files = path.join(data_, "files");
+    return { dir: path.join(files, data.folder ?? "unnamed"), name: "{index}", folder: files };
   }
 
   /** Puts the job back in the queue, data (and `ref`) kept: another worker, or this one later, takes it. */

@@ -28,27 +28,26 @@ import { createProvider, type ProviderOptions } from "../../providers/create.js"
 import { generationRequestSchema } from "../../providers/request.js";
 import { checkImageCount, checkRequestFields } from "../../providers/rules.js";
 import type { ModelCapability, Provider } from "../../providers/types.js";
+import type { RedisTarget } from "../../queue/bullmq.js";
+import { ENV_NAMES } from "../../setting-names.js";
 import { columnMeter, printStreamedPlan } from "../batch-dry-run.js";
 import { createBatchProgress } from "../batch-progress.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
-import { type ProviderConfig, providerConfig, type Settings } from "../config.js";
+import type { ProviderConfig } from "../config.js";
 import { parseDuration } from "../duration.js";
 import { EXIT } from "../exit-codes.js";
 import { failureText, type Output } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
-import {
-  pollIntervalCap,
-  prepareProvider,
-  providerOptions,
-  withPlaceholderCredentials,
-  withResultsFile,
-} from "../settings.js";
+import { redisOption } from "../redis-option.js";
+import { pollIntervalCap, prepareProvider, providerConfigFor, providerOptions } from "../settings.js";
 import { shellQuote } from "../shell-quote.js";
 import { saveStdinBatch } from "../stdin.js";
 import { safeText } from "../terminal-text.js";
 
 interface BatchFlags {
   concurrency: number;
+  /** `-c` was given (with --redis the default differs). */
+  concurrencySet: boolean;
   qps?: number;
   out?: string;
   retries: number;
@@ -64,6 +63,19 @@ interface BatchFlags {
   region?: string;
 }
 
+/** `--redis`: the jobs run on the shared queue's workers; this process validates, adds and follows them. */
+interface QueueFlags {
+  target: RedisTarget;
+  /** The shared data folder as typed (every worker mounts it); `-o` is inside it. */
+  data: string;
+  /** The URL as typed with `--redis`, for the resume command; absent when it came from the environment or
+   * holds a password (never printed). */
+  url?: string;
+}
+
+/** With --redis, how many of the batch's jobs are in the queue at once by default. */
+export const DEFAULT_QUEUED_JOBS = 64;
+
 function wholeNumber(flag: string, value: unknown, min: number): number {
   const number = typeof value === "number" ? value : Number(value);
   if (!Number.isInteger(number) || number < min) {
@@ -77,6 +89,7 @@ function wholeNumber(flag: string, value: unknown, min: number): number {
 function flagsOf(options: Readonly<Record<string, unknown>>): BatchFlags {
   const flags: BatchFlags = {
     concurrency: wholeNumber("--concurrency", options.concurrency ?? DEFAULT_BATCH_CONCURRENCY, 1),
+    concurrencySet: options.concurrency !== undefined,
     retries: wholeNumber("--retries", options.retries ?? DEFAULT_BATCH_RETRIES, 0),
     dryRun: options.dryRun === true,
     resume: options.resume === true,
@@ -120,22 +133,6 @@ function toProviderOptions(
     ...(qps !== undefined ? { gate: new RequestRate({ perSecond: qps }) } : {}),
   };
   return { ...providerOptions(config), ...shared };
-}
-
-/** Another provider's config when its credentials are there too (jobs may name any provider). */
-function otherConfig(
-  settings: Settings,
-  name: ProviderName,
-  offline: boolean,
-  env: NodeJS.ProcessEnv,
-): ProviderConfig | Error {
-  try {
-    const chosen: Settings = { ...settings, provider: { value: name, source: "flag" } };
-    const config = providerConfig(offline ? withPlaceholderCredentials(chosen) : chosen);
-    return withResultsFile(config, env, settings.emulator);
-  } catch (error) {
-    return error as Error;
-  }
 }
 
 /**
@@ -201,15 +198,21 @@ export function resumeCommand(
   file: string,
   out: string,
   flags: BatchFlags,
-  run: { provider: ProviderName; emulator: boolean },
+  run: { provider: ProviderName; emulator: boolean; queue?: QueueFlags },
 ): string {
   const parts = ["jimeng", "--provider", run.provider];
   if (run.emulator) parts.push("--emulator");
   parts.push("batch", shellQuote(file), "--resume", "-o", shellQuote(out));
+  const { queue } = run;
+  if (queue) {
+    if (queue.url !== undefined) parts.push("--redis", shellQuote(queue.url));
+    if (queue.target.prefix !== "jimeng") parts.push("--redis-prefix", shellQuote(queue.target.prefix));
+    parts.push("--data", shellQuote(queue.data));
+  }
   if (flags.endpoint) parts.push("--endpoint", shellQuote(flags.endpoint));
   if (flags.region) parts.push("--region", shellQuote(flags.region));
   if (flags.model) parts.push("-m", shellQuote(flags.model));
-  if (flags.concurrency !== DEFAULT_BATCH_CONCURRENCY) parts.push("-c", String(flags.concurrency));
+  if (flags.concurrencySet) parts.push("-c", String(flags.concurrency));
   if (flags.qps !== undefined) parts.push("--qps", String(flags.qps));
   if (flags.retries !== DEFAULT_BATCH_RETRIES) parts.push("--retries", String(flags.retries));
   if (flags.timeoutText !== undefined) parts.push("--timeout", shellQuote(flags.timeoutText));
@@ -258,6 +261,59 @@ function relativeImages(job: BatchJob, stdinDir: string): ValidationIssue[] {
   );
 }
 
+/**
+ * `--redis` (or JIMENG_REDIS_URL): the queue, the shared data folder and the output folder inside it
+ * (`<data>/batches/<file name>` unless `-o` says otherwise). Checked before anything is read or sent.
+ */
+async function queueFlags(
+  context: CommandContext,
+  options: Readonly<Record<string, unknown>>,
+  named: string,
+  flags: BatchFlags,
+): Promise<QueueFlags | undefined> {
+  const target = flags.dryRun ? undefined : await redisOption(context, options);
+  if (!target) {
+    if (options.data !== undefined && !flags.dryRun) {
+      throw new ValidationError([
+        { path: "--data", message: "is the shared folder of --redis; without --redis the files go to -o" },
+      ]);
+    }
+    return undefined;
+  }
+  if (flags.qps !== undefined) {
+    throw new ValidationError([
+      {
+        path: "--qps",
+        message: "with --redis the workers make the requests: start them with --upstream-qps instead",
+      },
+    ]);
+  }
+  const data =
+    typeof options.data === "string" && options.data.trim() !== "" ? options.data : "./jimeng-data";
+  if (!flags.out) {
+    const stem = named === "-" ? "stdin" : path.basename(named).replace(/\.[^.]*$/, "") || "batch";
+    flags.out = path.join(data, "batches", stem);
+  }
+  const { folderInsideData } = await import("../../queue/batch-queue.js");
+  folderInsideData(flags.out, data);
+  if (!flags.concurrencySet) flags.concurrency = DEFAULT_QUEUED_JOBS;
+  const url = typeof options.redis === "string" && target.secret === undefined ? options.redis : undefined;
+  return { target, data, ...(url !== undefined ? { url } : {}) };
+}
+
+/** A batch whose jobs are on a queue is resumed on that queue, or its running jobs would be submitted twice. */
+async function refuseLocalResume(out: string): Promise<void> {
+  const { readQueueRun } = await import("../../queue/batch-queue.js");
+  const recorded = await readQueueRun(out);
+  if (!recorded) return;
+  throw new ValidationError([
+    {
+      path: "--redis",
+      message: `this batch ran on a Redis queue (prefix ${recorded.prefix}); resume it there with --redis <url> --data <dir>, or its running jobs could be paid twice`,
+    },
+  ]);
+}
+
 /** Pure: the absolute paths of a job's saved files (the journal holds them relative to the output folder). */
 export function savedPaths(files: readonly { file: string }[], out: string): string[] {
   return files.map((file) => path.resolve(out, ...file.file.split("/")));
@@ -267,6 +323,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const { output } = context;
   const named = call.args[0] as string;
   const flags = flagsOf(call.options);
+  const queue = await queueFlags(context, call.options, named, flags);
   const prepared = await prepareProvider(
     context,
     {
@@ -274,8 +331,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       ...(flags.region ? { region: flags.region } : {}),
       ...(flags.out ? { out: flags.out } : {}),
     },
-    // A dry run sends nothing: it checks the file against the registries, with or without credentials.
-    { offline: flags.dryRun },
+    // A dry run sends nothing: it checks the file against the registries, with or without credentials. With
+    // --redis the workers hold the credentials; this process only checks and follows.
+    { offline: flags.dryRun || queue !== undefined },
   );
   const feed = new ThrottleFeed();
   const providers = new Map<ProviderName, Provider>();
@@ -305,7 +363,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     const providerFor = (name: ProviderName): Provider | Error => {
       const known = providers.get(name) ?? unavailable.get(name);
       if (known) return known;
-      const config = otherConfig(prepared.settings, name, flags.dryRun, context.env);
+      const config = providerConfigFor(
+        prepared.settings,
+        name,
+        flags.dryRun || queue !== undefined,
+        context.env,
+      );
       if (config instanceof Error) {
         unavailable.set(name, config);
         return config;
@@ -352,6 +415,23 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       return EXIT.ok;
     }
 
+    if (flags.resume && !queue) await refuseLocalResume(out);
+    let batchQueue: import("../../queue/batch-queue.js").BatchQueue | undefined;
+    if (queue) {
+      const { BatchQueue, folderInsideData, queueRun } = await import("../../queue/batch-queue.js");
+      batchQueue = await BatchQueue.open({
+        target: queue.target,
+        run: await queueRun(out, queue.target.prefix, flags.resume),
+        dir: folderInsideData(out, queue.data),
+        provider: main.name,
+        resubmitUncertain: flags.resubmitUncertain,
+        log: (message) => output.warn(message),
+      });
+      output.info(
+        `jobs go to the queue at ${queue.target.display}; workers save the files into ${safeText(out, 4000)}`,
+      );
+    }
+    const queued = batchQueue;
     const progress = await createBatchProgress(output);
     const pipePaths = !output.mode.json && !output.io.stdout.isTTY;
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
@@ -372,7 +452,9 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         retryFailed: flags.retryFailed,
         resubmitUncertain: flags.resubmitUncertain,
         lock: false,
-        checkEndpoints: !prepared.settings.emulator,
+        // With --redis the workers poll with their own endpoints.
+        checkEndpoints: !prepared.settings.emulator && !queued,
+        ...(queued ? { executor: (runner) => queued.executor(runner) } : {}),
         throttles: feed,
         signal: context.signal,
         onEvent: (event) => {
@@ -391,6 +473,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       });
     } finally {
       progress.stop();
+      await queued?.close();
     }
 
     const { report } = result;
@@ -403,8 +486,12 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       const again = resumeCommand(file, out, flags, {
         provider: main.name,
         emulator: prepared.settings.emulator,
+        ...(queue ? { queue } : {}),
       });
-      output.warn(`interrupted; continue with:\n  ${again}`);
+      const running = queue ? " (jobs a worker already runs go on there; --resume follows them again)" : "";
+      const env =
+        queue && queue.url === undefined ? `with ${ENV_NAMES.redisUrl} set to the queue's URL, ` : "";
+      output.warn(`interrupted${running}; ${env}continue with:\n  ${again}`);
       return EXIT.interrupted;
     }
     return report.succeeded === report.total ? EXIT.ok : EXIT.failed;

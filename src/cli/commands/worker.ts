@@ -7,11 +7,12 @@
  */
 import path from "node:path";
 import { ValidationError } from "../../errors.js";
+import type { Provider } from "../../providers/types.js";
 import { ENV_NAMES } from "../../setting-names.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
 import { redisOption } from "../redis-option.js";
-import { pollIntervalCap, prepareServiceProvider, providerOptions } from "../settings.js";
+import { pollIntervalCap, prepareServiceProvider, providerConfigFor, providerOptions } from "../settings.js";
 import { duration, positive, whole } from "./serve.js";
 
 export interface WorkerDocument {
@@ -27,7 +28,7 @@ export interface WorkerDocument {
 function human(document: WorkerDocument): string {
   const lines = [
     `jimeng worker taking jobs from ${document.redis} (prefix ${document.prefix}), ${document.concurrency} at a time`,
-    `  provider: ${document.provider}; outputs: ${path.join(document.data, "files")}`,
+    `  provider: ${document.provider}; outputs: ${path.join(document.data, "files")} (serve), each batch's -o inside ${document.data} (batch)`,
   ];
   if (document.emulator) lines.push(`  submits to the built-in emulator at ${document.emulator}`);
   return `${lines.join("\n")}\n`;
@@ -58,9 +59,18 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       import("../../queue/redis-worker.js"),
     ]);
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
+    const others: Provider[] = [];
     const worker = new QueueWorker({
       target: redis,
       provider: createProvider(providerOptions(prepared.provider)),
+      // A batch job may name another provider: run it when this machine has its credentials too.
+      providers: (name) => {
+        const config = providerConfigFor(prepared.settings, name, false, context.env);
+        if (config instanceof Error) return config;
+        const provider = createProvider(providerOptions(config));
+        others.push(provider);
+        return provider;
+      },
       data,
       concurrency,
       resubmitUncertain: options.resubmitUncertain !== false,
@@ -95,6 +105,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
     context.output.info("Stopping: no new jobs; letting running ones finish…");
     await worker.close(drainTimeoutMs);
+    await Promise.all(others.map((provider) => provider.close()));
     const handed = worker.counters.handedBack;
     context.output.info(
       handed > 0 ? `Stopped; ${handed} running job(s) went back to the queue to be polled.` : "Stopped.",

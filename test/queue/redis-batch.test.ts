@@ -1,0 +1,221 @@
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Queue } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { proceduralPng } from "../../src/emulator/png.js";
+import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
+import { QUEUE_NAME, redisTarget } from "../../src/queue/bullmq.js";
+import { type CliRun, emulatorEnv, runCli, tempDir, whenStderr } from "../e2e/batch-cli.js";
+import { REDIS_SERVER, reportRedisMissing, startRedis, type TestRedis } from "../helpers/redis.js";
+import { startWorker, type WorkerProcess } from "./worker-process.js";
+
+// `jimeng batch --redis` (the built bin) validating, queueing and following jobs that `jimeng worker`
+// processes run; the emulator in this process counts every submit. `npm run build` first.
+reportRedisMissing("test/queue/redis-batch.test.ts");
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Setup {
+  redis: TestRedis;
+  emulator: RunningEmulator;
+  /** The shared data folder (workers and the batch). */
+  data: string;
+  file: string;
+  out: string;
+  env: NodeJS.ProcessEnv;
+  worker(args?: readonly string[]): Promise<WorkerProcess>;
+  batch(args?: readonly string[]): CliRun;
+  queued(): Promise<Record<string, number>>;
+}
+
+async function setup(jobs: readonly object[], imageMs = 30): Promise<Setup> {
+  const redis = await startRedis();
+  cleanups.push(() => redis.close());
+  const emulator = await startEmulator({ durations: { image: imageMs, video: imageMs * 2 }, imageSize: 64 });
+  cleanups.push(() => emulator.stop());
+  const temp = await tempDir("jimeng-redis-batch-");
+  cleanups.push(() => temp.cleanup());
+  const data = path.join(temp.dir, "shared");
+  const file = path.join(temp.dir, "jobs.jsonl");
+  await writeFile(file, jobs.map((job) => JSON.stringify(job)).join("\n"));
+  const env = { ...emulatorEnv(emulator, temp.dir), JIMENG_POLL_INTERVAL: "20ms" };
+  const queue = new Queue(QUEUE_NAME, {
+    connection: redisTarget(redis.url).connection,
+    prefix: redis.prefix,
+  });
+  cleanups.push(() => queue.close());
+  return {
+    redis,
+    emulator,
+    data,
+    file,
+    out: path.join(data, "out"),
+    env,
+    async worker(args = []) {
+      const started = await startWorker({
+        redisUrl: redis.url,
+        prefix: redis.prefix,
+        data,
+        emulator,
+        configDir: temp.dir,
+        args,
+      });
+      cleanups.push(async () => {
+        await started.stop(true);
+      });
+      return started;
+    },
+    batch(args = []) {
+      const run = runCli(
+        [
+          "--json",
+          "batch",
+          file,
+          "--redis",
+          redis.url,
+          "--redis-prefix",
+          redis.prefix,
+          "--data",
+          data,
+          "-o",
+          path.join(data, "out"),
+          ...args,
+        ],
+        { env, cwd: temp.dir },
+      );
+      cleanups.push(async () => {
+        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+        await run.exited;
+      });
+      return run;
+    },
+    queued: () => queue.getJobCounts("waiting", "delayed", "active", "completed", "failed"),
+  };
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Every job's files are in the output folder with the sha256 the emulator made for its prompt. */
+async function filesMatch(set: Setup, report: { jobs: { id: string; files: { file: string }[] }[] }) {
+  for (const job of report.jobs) {
+    const emulated = set.emulator.tasks().find((task) => task.prompt === `job ${job.id}`);
+    expect(job.files.length, job.id).toBeGreaterThan(0);
+    for (const [index, entry] of job.files.entries()) {
+      const bytes = await readFile(path.join(set.out, entry.file));
+      expect(sha256(bytes), `${job.id} ${entry.file}`).toBe(emulated?.outputs[index]?.sha256);
+    }
+  }
+}
+
+const jobs = (ids: readonly string[]) => ids.map((id) => ({ id, prompt: `job ${id}` }));
+
+describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
+  it("workers on the queue run the jobs; the batch process writes the journal, the report and follows progress", async () => {
+    const set = await setup([
+      ...jobs(["a", "b", "c", "d", "e"]),
+      { id: "f", kind: "compose", provider: "session", prompt: "job f", images: ["ref.png"] },
+    ]);
+    await writeFile(path.join(path.dirname(set.file), "ref.png"), proceduralPng("reference", 64, 64));
+    await set.worker();
+    await set.worker();
+
+    const run = set.batch();
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    const report = JSON.parse(exit.stdout);
+    expect(report.succeeded).toBe(6);
+    expect(report.jobs.map((job: { id: string }) => job.id)).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(JSON.parse(await readFile(path.join(set.out, "report.json"), "utf8")).succeeded).toBe(6);
+    await filesMatch(set, report);
+    // Each job was submitted once (the compose job's local reference image reached the worker inside its job).
+    const byPrompt = set.emulator.counters.tasksByPrompt;
+    expect(Object.values(byPrompt)).toEqual([1, 1, 1, 1, 1, 1]);
+    const journal = await readFile(path.join(set.out, ".jimeng", "journal.jsonl"), "utf8");
+    expect(journal.match(/"type":"succeeded"/g)).toHaveLength(6);
+    expect(journal.match(/"type":"submitted"/g)).toHaveLength(6);
+
+    // Enqueueing the same run again adds nothing: every job is found finished on the queue.
+    const again = await set.batch(["--resume"]).exited;
+    expect(again.code, again.stderr).toBe(0);
+    expect(Object.values(set.emulator.counters.tasksByPrompt)).toEqual([1, 1, 1, 1, 1, 1]);
+
+    // A run that used the queue is not resumed without it (its running jobs could be paid twice).
+    const local = await runCli(["batch", set.file, "-o", set.out, "--resume", "--emulator"], {
+      env: set.env,
+      cwd: path.dirname(set.file),
+    }).exited;
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain("--redis");
+  });
+
+  it("a batch process killed mid-run re-attaches with --resume: no job is submitted twice", async () => {
+    const set = await setup(jobs(["a", "b", "c", "d"]), 600);
+    await set.worker(["-c", "4"]);
+    const first = set.batch();
+    // Killed once every job is submitted upstream and none has finished.
+    await whenStderr(first, () => Object.keys(set.emulator.counters.tasksByPrompt).length === 4);
+    first.child.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+    expect(Object.values(set.emulator.counters.tasksByPrompt)).toEqual([1, 1, 1, 1]);
+
+    const resumed = await set.batch(["--resume"]).exited;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = JSON.parse(resumed.stdout);
+    expect(report.succeeded).toBe(4);
+    await filesMatch(set, report);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1, "job b": 1, "job c": 1, "job d": 1 });
+  });
+
+  it("Ctrl-C takes the jobs no worker started out of the queue; the printed command finishes the run", async () => {
+    const set = await setup(jobs(["a", "b", "c"]));
+    const first = set.batch();
+    // No worker yet: the jobs wait in the queue.
+    for (let i = 0; i < 500 && (await set.queued()).waiting !== 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect((await set.queued()).waiting).toBe(3);
+    first.child.kill("SIGINT");
+    const stopped = await first.exited;
+    expect(stopped.code).toBe(130);
+    expect((await set.queued()).waiting).toBe(0);
+    const printed = /continue with:\s+(.+)/.exec(stopped.stderr)?.[1] ?? "";
+    expect(printed).toContain(`--redis ${set.redis.url}`);
+
+    await set.worker();
+    const words = printed.split(" ").slice(1);
+    const resumed = await runCli(["--json", ...words], { env: set.env, cwd: path.dirname(set.file) }).exited;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).succeeded).toBe(3);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1, "job b": 1, "job c": 1 });
+  });
+
+  it("refuses bad input before anything reaches the queue", async () => {
+    const set = await setup([
+      { id: "a", prompt: "fine" },
+      { id: "b", prompt: "" },
+    ]);
+    const bad = await set.batch().exited;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/jobs\.jsonl:2/);
+    expect(bad.stderr).toContain("prompt");
+
+    const outside = await runCli(
+      ["batch", set.file, "--redis", set.redis.url, "--data", set.data, "-o", path.dirname(set.data)],
+      { env: set.env, cwd: path.dirname(set.file) },
+    ).exited;
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("-o");
+
+    const qps = await set.batch(["--qps", "5"]).exited;
+    expect(qps.code).toBe(2);
+    expect(qps.stderr).toContain("--upstream-qps");
+    expect(await set.queued()).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
+    expect(set.emulator.counters.tasksByPrompt).toEqual({});
+  });
+});
