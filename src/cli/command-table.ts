@@ -228,8 +228,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       {
         flags: "--retries <n>",
-        description: "per job, for failures safe to retry (polls, downloads)",
-        defaultValue: "2",
+        description: "per job, for failures safe to retry (polls, downloads); default 2",
       },
       { flags: "--dry-run", description: "validate and print the plan and estimated cost; sends nothing" },
       {

@@ -288,6 +288,14 @@ async function queueFlags(
       },
     ]);
   }
+  if (options.retries !== undefined) {
+    throw new ValidationError([
+      {
+        path: "--retries",
+        message: "with --redis the workers poll and download: start them with --retries instead",
+      },
+    ]);
+  }
   const data =
     typeof options.data === "string" && options.data.trim() !== "" ? options.data : "./jimeng-data";
   if (!flags.out) {
