@@ -3,7 +3,7 @@
  * provider's model (before the task is stored: a bad field is a `400` naming it, and nothing is sent). Pure.
  */
 import type { z } from "zod";
-import { ValidationError } from "../errors.js";
+import { type ProviderName, ValidationError } from "../errors.js";
 import { generationRequestSchema } from "../providers/request.js";
 import { checkRequestFields } from "../providers/rules.js";
 import type { ModelCapability, Provider, TaskKind } from "../providers/types.js";
@@ -18,13 +18,33 @@ import {
   type VideoTaskBody,
 } from "./schemas.js";
 
-/** The seeds' model names, mapped to the SDK's (both providers know these aliases). */
-export const SEED_MODELS: Readonly<Record<string, string>> = {
-  "doubao-seedream-3.0-t2i": "jimeng-3.0",
-  "doubao-seedream-3-0-t2i-250415": "jimeng-3.0",
-  "doubao-seedream-4.0": "jimeng-4.0",
-  "doubao-seedream-4-0-250828": "jimeng-4.0",
+/**
+ * The seeds' model names, mapped to each provider's: the Visual API and session servers know the `jimeng-*`
+ * aliases; Ark serves the Seedream models under their own ids (the seeds' default among them).
+ */
+const SEED_MODELS: Readonly<Record<ProviderName, Readonly<Record<string, string>>>> = {
+  visual: {
+    "doubao-seedream-3.0-t2i": "jimeng-3.0",
+    "doubao-seedream-3-0-t2i-250415": "jimeng-3.0",
+    "doubao-seedream-4.0": "jimeng-4.0",
+    "doubao-seedream-4-0-250828": "jimeng-4.0",
+  },
+  session: {
+    "doubao-seedream-3.0-t2i": "jimeng-3.0",
+    "doubao-seedream-3-0-t2i-250415": "jimeng-3.0",
+    "doubao-seedream-4.0": "jimeng-4.0",
+    "doubao-seedream-4-0-250828": "jimeng-4.0",
+  },
+  ark: {
+    "doubao-seedream-3.0-t2i": "doubao-seedream-3-0-t2i-250415",
+    "doubao-seedream-4.0": "doubao-seedream-4-0-250828",
+  },
 };
+
+/** A model name as a seed client sends it, in the provider's own terms. */
+export function seedModel(provider: Pick<Provider, "name">, name: string): string {
+  return SEED_MODELS[provider.name][name] ?? name;
+}
 
 /** Seed 000's sizes as ratios (every image model takes a ratio; not every one takes 256x256). */
 const RATIO_OF_SIZE: Readonly<Record<string, string>> = {
@@ -52,7 +72,7 @@ function compact<T extends object>(value: T): T {
  * Throws ValidationError naming the field.
  */
 export function checkRequest(provider: Provider, request: StoredRequest): StoredRequest {
-  const mapped = request.model ? (SEED_MODELS[request.model] ?? request.model) : undefined;
+  const mapped = request.model ? seedModel(provider, request.model) : undefined;
   const parsed = parseOrThrow(generationRequestSchema, { ...request, ...(mapped ? { model: mapped } : {}) });
   let model: ModelCapability;
   try {
@@ -74,7 +94,7 @@ function qualityResolution(model: ModelCapability, quality: string | undefined):
 }
 
 function modelFor(provider: Provider, name: string | undefined, kind: TaskKind): ModelCapability {
-  const mapped = name ? (SEED_MODELS[name] ?? name) : undefined;
+  const mapped = name ? seedModel(provider, name) : undefined;
   try {
     return provider.resolveModel(mapped, kind);
   } catch (error) {

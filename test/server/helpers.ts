@@ -33,16 +33,23 @@ export interface TestService {
 export async function startTestService(
   options: Partial<ServerOptions> = {},
   emulatorOptions: EmulatorOptions = {},
+  providerName: "visual" | "ark" = "visual",
 ): Promise<TestService> {
   const emulator = await startEmulator({ durations: { image: 15, video: 25 }, ...emulatorOptions });
   const data = options.data ?? (await mkdtemp(path.join(tmpdir(), "jimeng-serve-")));
   const provider = () =>
-    createProvider({
-      provider: "visual",
-      accessKeyId: emulator.credentials.accessKeyId,
-      secretAccessKey: emulator.credentials.secretAccessKey,
-      endpoint: emulator.url,
-    });
+    providerName === "ark"
+      ? createProvider({
+          provider: "ark",
+          apiKey: emulator.credentials.arkApiKey,
+          endpoint: `${emulator.url}/api/v3`,
+        })
+      : createProvider({
+          provider: "visual",
+          accessKeyId: emulator.credentials.accessKeyId,
+          secretAccessKey: emulator.credentials.secretAccessKey,
+          endpoint: emulator.url,
+        });
   const make = (extra: Partial<ServerOptions> = {}) =>
     createServer({ provider: provider(), data, maxPollIntervalMs: 10, ...options, ...extra });
   let server = await make();

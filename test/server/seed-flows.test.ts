@@ -142,3 +142,40 @@ describe("seed 002: users and generic tasks", () => {
     expect((await service.call("GET", "/api/v1/tasks/user/zhang", { key: user.key })).status).toBe(401);
   });
 });
+
+describe("seed routes on the Ark provider", () => {
+  it("maps the seeds' model names (and their default) to Ark's own ids; images and videos complete", async () => {
+    const ark = await startTestService({}, {}, "ark");
+    try {
+      const user = await newUser(ark, "ark_user");
+      const created = [];
+      for (const body of [
+        { prompt: "the seeds' default model" },
+        { prompt: "a named seed model", model: "doubao-seedream-4.0", size: "1792x1024" },
+      ]) {
+        const answer = await ark.call("POST", "/api/v1/ai/image/task", { key: user.key, body });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+        created.push(answer.body.data.task_id as string);
+      }
+      const video = await ark.call("POST", "/api/v1/ai/video/task", {
+        key: user.key,
+        body: { prompt: "waves at dusk" },
+      });
+      expect(video.status, JSON.stringify(video.body)).toBe(201);
+      for (const id of created) {
+        const done = await ark.until(`/api/v1/ai/image/result/${id}`, user.key, (body) =>
+          ["completed", "failed"].includes(body.data?.status),
+        );
+        expect(done.data.status).toBe("completed");
+      }
+      expect(ark.emulator.tasks().map((task) => [task.provider, task.model])).toEqual(
+        expect.arrayContaining([
+          ["ark", "doubao-seedream-3-0-t2i-250415"],
+          ["ark", "doubao-seedream-4-0-250828"],
+        ]),
+      );
+    } finally {
+      await ark.close();
+    }
+  });
+});
