@@ -286,6 +286,8 @@ export interface Settings {
   emulator: boolean;
   /** `--server` or JIMENG_SERVER_URL: the command uses a shared `jimeng serve` instead of the provider. */
   server?: Setting<string>;
+  /** The service's API key came from `--api-key` (follow-up commands cannot carry it). */
+  serverKeyTyped?: boolean;
 }
 
 export interface SettingsInput {

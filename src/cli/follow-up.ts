@@ -4,6 +4,7 @@
  * task list, which only an emulator run reads), and a run through `--server <url>` names the service again
  * (never its API key: that one comes from JIMENG_SERVER_API_KEY, or `--api-key` typed again).
  */
+import { ENV_NAMES } from "../setting-names.js";
 import type { Settings } from "./config.js";
 import { shellQuote } from "./shell-quote.js";
 
@@ -12,14 +13,26 @@ export interface FollowUpOptions {
   emulator?: boolean;
   /** The shared service the run named with `--server` (one named by JIMENG_SERVER_URL needs no flag). */
   server?: string;
+  /** The service's API key was typed with `--api-key`: the printed command cannot carry it. */
+  keyTyped?: boolean;
 }
 
 /** The follow-up flags a run's settings call for. */
-export function followUpOf(settings: Pick<Settings, "emulator" | "server">): FollowUpOptions {
+export function followUpOf(
+  settings: Pick<Settings, "emulator" | "server" | "serverKeyTyped">,
+): FollowUpOptions {
   return {
     emulator: settings.emulator,
     ...(settings.server?.source === "flag" ? { server: settings.server.value } : {}),
+    ...(settings.serverKeyTyped ? { keyTyped: true } : {}),
   };
+}
+
+/** What a printed command needs that it cannot carry: "" or " with JIMENG_SERVER_API_KEY set (…)". */
+export function followUpNeeds(options: FollowUpOptions = {}): string {
+  return options.keyTyped
+    ? ` with ${ENV_NAMES.serverApiKey} set (the key given with --api-key is never printed)`
+    : "";
 }
 
 /** `jimeng <args…>`, quoted, with `--emulator` or `--server <url>` when the run used them. */

@@ -95,6 +95,7 @@ async function openServiceClient(
       store: openConfigStore(context.env).read(),
     }),
     server: server.url,
+    ...(server.apiKey?.source === "flag" ? { serverKeyTyped: true } : {}),
   };
   context.output.secrets.add(server.apiKey?.value);
   const [{ ServiceProvider }, { Jimeng }] = await Promise.all([

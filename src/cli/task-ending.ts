@@ -7,7 +7,7 @@ import type { TaskRef, TaskState } from "../providers/types.js";
 import { TaskFailedError } from "../tasks/errors.js";
 import type { CommandContext } from "./command-types.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { type FollowUpOptions, resultCommand } from "./follow-up.js";
+import { type FollowUpOptions, followUpNeeds, resultCommand } from "./follow-up.js";
 import { rememberOutcome } from "./open-client.js";
 import { errorMember, outputEntries, type TaskDocument } from "./task-document.js";
 import type { TaskProgress } from "./task-progress.js";
@@ -58,7 +58,7 @@ export async function reportFailure(
     progress.stop();
     if (output.mode.json) output.json(document);
     output.stderrLine(
-      `${output.errStyle.yellow("interrupted:")} task ${safeText(ref.taskId, 200)} was submitted (it may be charged) and may still run; pick it up with \`${resume}\``,
+      `${output.errStyle.yellow("interrupted:")} task ${safeText(ref.taskId, 200)} was submitted (it may be charged) and may still run; pick it up with \`${resume}\`${followUpNeeds(ending.via)}`,
     );
     return EXIT.interrupted;
   }
@@ -76,14 +76,14 @@ export async function reportFailure(
     const recover = resultCommand(ref.taskId, { out: ending.out, ...ending.via, wait: false });
     shown = new JimengError(error.message, {
       code: error.code,
-      hint: `${error.hint ? `${error.hint}; then ` : ""}save the outputs with \`${recover}\``,
+      hint: `${error.hint ? `${error.hint}; then ` : ""}save the outputs with \`${recover}\`${followUpNeeds(ending.via)}`,
       cause: error,
     });
   } else if (error instanceof TimeoutError) {
     shown = new WaitTimeoutError(error.message, {
       taskId: ref.taskId,
       ...(error.lastStatus !== undefined ? { lastStatus: error.lastStatus } : {}),
-      hint: `the task keeps running on the server; pick it up with \`${resume}\``,
+      hint: `the task keeps running on the server; pick it up with \`${resume}\`${followUpNeeds(ending.via)}`,
     });
   }
   output.error(shown);

@@ -115,6 +115,24 @@ describe("generate --server", () => {
     for (const file of files) expect((await readFile(file)).subarray(1, 4).toString()).toBe("PNG");
   });
 
+  it("a key typed with --api-key is not in the printed follow-up, which says to set JIMENG_SERVER_API_KEY", async () => {
+    const submitted = await jimeng([
+      "submit",
+      "generate",
+      "a harbour",
+      "--server",
+      url,
+      "--api-key",
+      user.key,
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const id = submitted.stdout.trim();
+    expect(submitted.stderr).toContain(
+      `jimeng result ${id} --wait --download --server ${url} with JIMENG_SERVER_API_KEY set`,
+    );
+    expect(submitted.stderr).not.toContain(user.key);
+  });
+
   it("is refused by a command that talks to the provider itself, rather than ignored", async () => {
     const run = await jimeng(["batch", "jobs.txt", "--dry-run", "--server", url]);
     expect(run.code).toBe(2);

@@ -7,7 +7,7 @@ import { ValidationError } from "../../errors.js";
 import type { TaskKind, TaskRef } from "../../providers/types.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
-import { followUpOf, resultCommand } from "../follow-up.js";
+import { followUpNeeds, followUpOf, resultCommand } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
 import { checkedRequest, openClient, remember } from "../open-client.js";
 import { readPrompt } from "../stdin.js";
@@ -58,7 +58,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     output.progress.succeed(
       `submitted task ${safeText(ref.taskId, 200)} (${ref.provider} · ${safeText(ref.model, 200)})`,
     );
-    output.info(`follow it with: ${resultCommand(ref.taskId, followUpOf(client.prepared.settings))}`);
+    const via = followUpOf(client.prepared.settings);
+    output.info(`follow it with: ${resultCommand(ref.taskId, via)}${followUpNeeds(via)}`);
     output.result(document, () => safeText(ref.taskId, 200));
     return EXIT.ok;
   } finally {
