@@ -1,119 +1,16 @@
-import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { proceduralPng } from "../../src/emulator/png.js";
-import { type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
-import { QUEUE_NAME, redisTarget } from "../../src/queue/bullmq.js";
-import { type CliRun, emulatorEnv, runCli, tempDir, whenStderr } from "../e2e/batch-cli.js";
-import { REDIS_SERVER, reportRedisMissing, startRedis, type TestRedis } from "../helpers/redis.js";
-import { startWorker, type WorkerProcess } from "./worker-process.js";
+import { runCli, whenStderr } from "../e2e/batch-cli.js";
+import { REDIS_SERVER, reportRedisMissing } from "../helpers/redis.js";
+import { closeBatchSetups, filesMatch, jobs, batchSetup as setup } from "./batch-setup.js";
 
 // `jimeng batch --redis` (the built bin) validating, queueing and following jobs that `jimeng worker`
 // processes run; the emulator in this process counts every submit. `npm run build` first.
 reportRedisMissing("test/queue/redis-batch.test.ts");
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Setup {
-  redis: TestRedis;
-  emulator: RunningEmulator;
-  /** The shared data folder (workers and the batch). */
-  data: string;
-  file: string;
-  out: string;
-  env: NodeJS.ProcessEnv;
-  worker(args?: readonly string[]): Promise<WorkerProcess>;
-  batch(args?: readonly string[]): CliRun;
-  queued(): Promise<Record<string, number>>;
-}
-
-async function setup(jobs: readonly object[], imageMs = 30): Promise<Setup> {
-  const redis = await startRedis();
-  cleanups.push(() => redis.close());
-  const emulator = await startEmulator({ durations: { image: imageMs, video: imageMs * 2 }, imageSize: 64 });
-  cleanups.push(() => emulator.stop());
-  const temp = await tempDir("jimeng-redis-batch-");
-  cleanups.push(() => temp.cleanup());
-  const data = path.join(temp.dir, "shared");
-  const file = path.join(temp.dir, "jobs.jsonl");
-  await writeFile(file, jobs.map((job) => JSON.stringify(job)).join("\n"));
-  const env = { ...emulatorEnv(emulator, temp.dir), JIMENG_POLL_INTERVAL: "20ms" };
-  const queue = new Queue(QUEUE_NAME, {
-    connection: redisTarget(redis.url).connection,
-    prefix: redis.prefix,
-  });
-  cleanups.push(() => queue.close());
-  return {
-    redis,
-    emulator,
-    data,
-    file,
-    out: path.join(data, "out"),
-    env,
-    async worker(args = []) {
-      const started = await startWorker({
-        redisUrl: redis.url,
-        prefix: redis.prefix,
-        data,
-        emulator,
-        configDir: temp.dir,
-        args,
-      });
-      cleanups.push(async () => {
-        await started.stop(true);
-      });
-      return started;
-    },
-    batch(args = []) {
-      const run = runCli(
-        [
-          "--json",
-          "batch",
-          file,
-          "--redis",
-          redis.url,
-          "--redis-prefix",
-          redis.prefix,
-          "--data",
-          data,
-          "-o",
-          path.join(data, "out"),
-          ...args,
-        ],
-        { env, cwd: temp.dir },
-      );
-      cleanups.push(async () => {
-        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
-        await run.exited;
-      });
-      return run;
-    },
-    queued: () => queue.getJobCounts("waiting", "delayed", "active", "completed", "failed"),
-  };
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** Every job's files are in the output folder with the sha256 the emulator made for its prompt. */
-async function filesMatch(set: Setup, report: { jobs: { id: string; files: { file: string }[] }[] }) {
-  for (const job of report.jobs) {
-    const emulated = set.emulator.tasks().find((task) => task.prompt === `job ${job.id}`);
-    expect(job.files.length, job.id).toBeGreaterThan(0);
-    for (const [index, entry] of job.files.entries()) {
-      const bytes = await readFile(path.join(set.out, entry.file));
-      expect(sha256(bytes), `${job.id} ${entry.file}`).toBe(emulated?.outputs[index]?.sha256);
-    }
-  }
-}
-
-const jobs = (ids: readonly string[]) => ids.map((id) => ({ id, prompt: `job ${id}` }));
+afterEach(closeBatchSetups);
 
 describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
   it("workers on the queue run the jobs; the batch process writes the journal, the report and follows progress", async () => {

@@ -23,11 +23,15 @@ export async function startWorker(options: {
   args?: readonly string[];
   /** Longest pause between two polls (default 20ms: the tests' tasks take milliseconds). */
   pollInterval?: string;
+  /** Changes to the worker's environment; an undefined value removes the variable (e.g. a credential). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<WorkerProcess> {
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...emulatorEnv(options.emulator, options.configDir),
     JIMENG_POLL_INTERVAL: options.pollInterval ?? "20ms",
+    ...options.env,
   };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   const run = runCli(
     [
       "--json",
