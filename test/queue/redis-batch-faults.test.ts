@@ -1,0 +1,96 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { REDIS_SERVER, reportRedisMissing } from "../helpers/redis.js";
+import { type BatchSetup, batchSetup, closeBatchSetups, filesMatch, jobs } from "./batch-setup.js";
+
+// `jimeng batch --redis` (the built bin) while its workers die, Redis forgets its jobs, a worker lacks a
+// provider's credentials; the emulator in this process counts every submit.
+// `npm run build` first.
+reportRedisMissing("test/queue/redis-batch-faults.test.ts");
+
+afterEach(closeBatchSetups);
+
+/** Resolves once `check` holds (polled every 10 ms); fails the test after `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many records of `type` the batch's journal holds. */
+async function journaled(set: BatchSetup, type: string): Promise<number> {
+  const text = await readFile(path.join(set.out, ".jimeng", "journal.jsonl"), "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line.includes(`"type":"${type}"`)).length;
+}
+
+describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
+  it("a worker killed while polling: another worker polls the jobs, each submitted once", async () => {
+    const set = await batchSetup(jobs(["a", "b"]), 800);
+    const doomed = await set.worker(["-c", "4"]);
+    const run = set.batch();
+    // Both upstream ids are on their jobs (the journal mirrors them): the worker is polling.
+    await eventually(async () => (await journaled(set, "submitted")) === 2);
+    await doomed.stop(true);
+    await set.worker();
+
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    const report = JSON.parse(exit.stdout);
+    expect(report.succeeded).toBe(2);
+    await filesMatch(set, report);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1, "job b": 1 });
+  });
+
+  it("Redis restarted without persistence after the upstream id was recorded: the job is added again as a poll", async () => {
+    const set = await batchSetup(jobs(["a"]), 800);
+    await set.worker();
+    const run = set.batch();
+    await eventually(async () => (await journaled(set, "submitted")) === 1);
+    await set.redis.stop(true);
+    await set.redis.restart();
+
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    const report = JSON.parse(exit.stdout);
+    expect(report.succeeded).toBe(1);
+    await filesMatch(set, report);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+
+  it("Redis restarted while the job was mid-submit, with --no-resubmit-uncertain: failed UNCERTAIN_SUBMIT, not sent again", async () => {
+    const set = await batchSetup(jobs(["a"]), 30, { submitDelayMs: 1500 });
+    await set.worker();
+    const run = set.batch(["--no-resubmit-uncertain"]);
+    // The task exists upstream; the emulator holds its answer, so no upstream id reached the job.
+    await eventually(() => set.emulator.counters.tasksByPrompt["job a"] === 1);
+    await set.redis.stop(true);
+    await set.redis.restart();
+
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(1);
+    const report = JSON.parse(exit.stdout);
+    expect(report.jobs[0].error.code).toBe("UNCERTAIN_SUBMIT");
+    // Past the held answer: still one submit.
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+
+  it("a job naming a provider the worker has no credentials for fails with a clear message; the rest completes", async () => {
+    const set = await batchSetup([...jobs(["a"]), { id: "b", provider: "ark", prompt: "job b" }]);
+    await set.worker([], { ARK_API_KEY: undefined });
+
+    const exit = await set.batch().exited;
+    expect(exit.code, exit.stderr).toBe(1);
+    const report = JSON.parse(exit.stdout);
+    const [a, b] = report.jobs;
+    expect(a.status).toBe("succeeded");
+    expect(b.status).toBe("failed");
+    expect(b.error.code).toBe("PROVIDER_UNAVAILABLE");
+    expect(b.error.message).toMatch(/ark/i);
+    expect(exit.stdout + exit.stderr).not.toContain(set.emulator.credentials.secretAccessKey);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+});
