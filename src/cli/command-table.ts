@@ -411,6 +411,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "-c, --concurrency <n>", description: "jobs this worker runs at once", defaultValue: "4" },
       { flags: "--upstream-qps <n>", description: "most submits + polls per second, all workers together" },
       {
+        flags: "--retries <n>",
+        description: "per job, for failures safe to retry (polls, downloads; never a submit)",
+        defaultValue: "2",
+      },
+      {
         flags: "--stall-timeout <duration>",
         description: "how long a silent worker keeps its jobs before another takes them (default 30s)",
       },

@@ -54,6 +54,8 @@ const jobDataSchema = z
     /** Submits started for this job (more than 1 only after an uncertain submit was sent again). */
     submits: z.number().int().nonnegative(),
     ref: refSchema.optional(),
+    /** Waits and downloads of `ref` that failed in a way safe to retry (the worker's `retries` bounds them). */
+    retried: z.number().int().nonnegative().optional(),
     error: z
       .object({
         code: z.union([z.string(), z.number()]),
@@ -86,6 +88,7 @@ export interface QueueJobData {
   submitting?: boolean;
   submits: number;
   ref?: TaskRef;
+  retried?: number;
   error?: StoredError;
 }
 

@@ -8,13 +8,17 @@
  *   polled when it carries a `ref`, never submitted again;
  * - a job caught mid-submit (`submitting`, no `ref`) follows the uncertain-submit rule of recovery.ts:
  *   submitted again by default, failed with UNCERTAIN_SUBMIT with `resubmitUncertain: false`;
- * - a throttled submit was not accepted: the whole queue pauses (`queue.rateLimit`) and the job waits again.
+ * - a throttled submit was not accepted: the whole queue pauses (`queue.rateLimit`) and the job waits again;
+ * - a wait or download that failed in a way safe to repeat (`isSafeToRetry`, as in the in-process batch) goes
+ *   back to the queue with its `ref`, delayed by the backoff, up to `retries` times: it is polled again, never
+ *   submitted again.
  *
  * `close()` stops taking jobs and lets running ones finish; past its deadline their waits are abandoned and the
  * jobs handed back to the queue with their `ref`, for the next worker to poll.
  */
 import path from "node:path";
 import type { Job, Queue, Worker } from "bullmq";
+import { isSafeToRetry } from "../batch/job-runner.js";
 import { isThrottle, withRateLimit } from "../batch/rate.js";
 import { AbortError, type ProviderName, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
@@ -47,6 +51,8 @@ export interface QueueWorkerOptions {
   concurrency?: number;
   /** Most submits + polls per second for the whole deployment (every worker shares the count). */
   upstreamQps?: number;
+  /** Waits and downloads of one task tried again after a failure safe to retry (default 2). */
+  retries?: number;
   /** Submit again a job caught mid-submit by a crash (default true). */
   resubmitUncertain?: boolean;
   /** How long a silent worker keeps its jobs before another takes them over (BullMQ lock, default 30 s). */
@@ -67,6 +73,8 @@ export interface QueueWorkerCounters {
   completed: number;
   failed: number;
   handedBack: number;
+  /** Waits and downloads handed back to be tried again after a failure safe to retry. */
+  retried: number;
 }
 
 export class QueueWorker {
@@ -78,6 +86,7 @@ export class QueueWorker {
     completed: 0,
     failed: 0,
     handedBack: 0,
+    retried: 0,
   };
   private readonly stop = new AbortController();
   private readonly transport = new HttpTransport();
@@ -90,6 +99,10 @@ export class QueueWorker {
   private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(private readonly options: QueueWorkerOptions) {
+    const retries = options.retries ?? 2;
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new ValidationError([{ path: "retries", message: `must be a whole number ≥ 0, got ${retries}` }]);
+    }
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new ValidationError([
@@ -314,8 +327,29 @@ export class QueueWorker {
       return { ref, outputs };
     } catch (error) {
       if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
+      const retried = data.retried ?? 0;
+      if (isSafeToRetry(error) && retried < (this.options.retries ?? 2)) {
+        return this.retryLater(job, token, data, retried, error);
+      }
       return this.fail(job, data, storedError(error));
     }
+  }
+
+  /** Hands a job whose wait or download failed back to the queue, its `ref` kept: polled again after the backoff. */
+  private async retryLater(
+    job: Job<QueueJobData, QueueJobResult>,
+    token: string | undefined,
+    data: QueueJobData,
+    retried: number,
+    error: unknown,
+  ): Promise<never> {
+    const delay = retryDelay(retried, undefined, this.options.random ?? Math.random);
+    await job.updateData({ ...data, submitting: false, retried: retried + 1 });
+    this.counters.retried++;
+    this.options.log?.warn(
+      `job ${data.taskId}: ${storedError(error).message}; polling it again in ${delay} ms (retry ${retried + 1} of ${this.options.retries ?? 2})`,
+    );
+    return this.handBack(job, token, delay);
   }
 
   /**

@@ -5,7 +5,7 @@ import { REDIS_SERVER, reportRedisMissing } from "../helpers/redis.js";
 import { type BatchSetup, batchSetup, closeBatchSetups, filesMatch, jobs } from "./batch-setup.js";
 
 // `jimeng batch --redis` (the built bin) while its workers die, Redis forgets its jobs, a worker lacks a
-// provider's credentials; the emulator in this process counts every submit.
+// provider's credentials or downloads keep failing; the emulator in this process counts every submit.
 // `npm run build` first.
 reportRedisMissing("test/queue/redis-batch-faults.test.ts");
 
@@ -91,6 +91,24 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     expect(b.error.code).toBe("PROVIDER_UNAVAILABLE");
     expect(b.error.message).toMatch(/ark/i);
     expect(exit.stdout + exit.stderr).not.toContain(set.emulator.credentials.secretAccessKey);
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+
+  it("a download that fails in a way safe to retry goes back to the queue and is polled again: one submit", async () => {
+    const faults = { download: { serverError: 1 } };
+    const set = await batchSetup(jobs(["a"]), 30, { faults });
+    const worker = await set.worker();
+    const run = set.batch();
+    // The first round of downloads failed (each 5xx after the download's own retries): the job waits again.
+    await eventually(() => worker.run.stderr().includes("polling it again"));
+    faults.download = { serverError: 0 };
+
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    const report = JSON.parse(exit.stdout);
+    expect(report.succeeded).toBe(1);
+    await filesMatch(set, report);
+    expect(worker.run.stderr()).toContain("retry 1 of 2");
     expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
   });
 });

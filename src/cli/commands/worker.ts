@@ -6,6 +6,7 @@
  * the queue with its upstream task id, for another worker to poll.
  */
 import path from "node:path";
+import { DEFAULT_BATCH_RETRIES } from "../../batch/runner.js";
 import { ValidationError } from "../../errors.js";
 import type { Provider } from "../../providers/types.js";
 import { ENV_NAMES } from "../../setting-names.js";
@@ -47,6 +48,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   }
   const concurrency = whole(options.concurrency ?? 4, "--concurrency", 1) ?? 4;
   const upstreamQps = positive(options.upstreamQps, "--upstream-qps");
+  const retries = whole(options.retries ?? DEFAULT_BATCH_RETRIES, "--retries", 0) ?? DEFAULT_BATCH_RETRIES;
   const drainTimeoutMs = duration(options.drainTimeout, "--drain-timeout") ?? 30_000;
   const stallTimeoutMs = duration(options.stallTimeout, "--stall-timeout");
   const emulatorMs = duration(options.emulatorDuration, "--emulator-duration");
@@ -73,6 +75,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       },
       data,
       concurrency,
+      retries,
       resubmitUncertain: options.resubmitUncertain !== false,
       log: {
         warn: (message) => context.output.warn(message),
