@@ -215,6 +215,11 @@ interface Seen {
   submits: number;
   /** The job's worker had started a submit and recorded no task id yet. */
   submitting: boolean;
+  /**
+   * A worker held the job at the last look (or it was not looked at yet): it may have sent the submit
+   * before its `submitting` record reached this process.
+   */
+  taken: boolean;
   ref?: TaskRef;
   progress: number;
 }
@@ -318,13 +323,20 @@ class QueuedJobs implements JobExecutor {
       const earlier = await this.queue.getJob(id);
       if (earlier) {
         if (UNFINISHED.has(await earlier.getState())) {
-          return this.follow(job, id, ref ? "poll" : "submit", reason, { submits, ref }, true);
+          return this.follow(job, id, ref ? "poll" : "submit", reason, { submits, ref }, { inSlot: true });
         }
         await earlier.remove();
       }
       await this.queue.add(id, await this.jobData(job, ref, submits));
       this.queue.counters.added++;
-      return this.follow(job, id, ref ? "poll" : "submit", reason, { submits, ref }, true);
+      return this.follow(
+        job,
+        id,
+        ref ? "poll" : "submit",
+        reason,
+        { submits, ref },
+        { inSlot: true, justAdded: true },
+      );
     });
   }
 
@@ -357,7 +369,7 @@ class QueuedJobs implements JobExecutor {
     action: "submit" | "poll",
     reason: PlannedJob["reason"],
     known: { submits: number; ref?: TaskRef | undefined },
-    inSlot = false,
+    how: { inSlot?: boolean; justAdded?: boolean } = {},
   ): Promise<JobOutcome> {
     const work = async (): Promise<JobOutcome> => {
       const { emit, journal, signal } = this.context;
@@ -365,6 +377,7 @@ class QueuedJobs implements JobExecutor {
       const seen: Seen = {
         submits: known.submits,
         submitting: false,
+        taken: how.justAdded !== true,
         progress: 0,
         ...(known.ref ? { ref: known.ref } : {}),
       };
@@ -377,6 +390,7 @@ class QueuedJobs implements JobExecutor {
         }
         const state = await current.getState();
         const data = parseJobData(current.data);
+        seen.taken = !NOT_STARTED.has(state);
         await this.mirror(job, data, current.progress, seen);
         if (state === "completed" && current.returnvalue) {
           const { ref: done, outputs } = current.returnvalue;
@@ -405,7 +419,7 @@ class QueuedJobs implements JobExecutor {
         await this.queue.nudge(id, signal);
       }
     };
-    return inSlot ? work() : this.context.slots.run(work);
+    return how.inSlot ? work() : this.context.slots.run(work);
   }
 
   /** Copies into the journal (and the events) what the job's worker recorded since the last look. */
@@ -441,23 +455,25 @@ class QueuedJobs implements JobExecutor {
    */
   private async lost(job: BatchJob, id: string, seen: Seen): Promise<JobOutcome | undefined> {
     if (this.stopped) return "stopped";
-    const midSubmit = seen.submitting && !seen.ref;
+    // Without an upstream id, a job a worker held may have been submitted whatever its data said at the last look.
+    const midSubmit = (seen.submitting || seen.taken) && !seen.ref;
     if (midSubmit && this.queue.settings.resubmitUncertain === false) {
       return this.end(job, "failed", {
         error: {
           code: "UNCERTAIN_SUBMIT",
           message:
-            "the queue lost this job while it was being submitted; it may or may not exist upstream, so it was not submitted again",
+            "the queue lost this job while a worker held it, before its upstream task id was recorded; it may or may not exist upstream, so it was not submitted again",
         },
       });
     }
     if (midSubmit) {
       this.queue.settings.log?.(
-        `job ${job.id} was lost by the queue mid-submit; submitting it again (it may be charged twice)`,
+        `job ${job.id} was lost by the queue while a worker held it, before its upstream task id was recorded; submitting it again (it may be charged twice)`,
       );
     }
     await this.queue.add(id, await this.jobData(job, seen.ref, seen.submits));
     this.queue.counters.readded++;
+    seen.taken = false;
     return undefined;
   }
 

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
+import { QUEUE_NAME, redisTarget } from "../../src/queue/bullmq.js";
 import { REDIS_SERVER, reportRedisMissing } from "../helpers/redis.js";
 import { type BatchSetup, batchSetup, closeBatchSetups, filesMatch, jobs } from "./batch-setup.js";
 
@@ -76,6 +78,28 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     // Past the held answer: still one submit.
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+
+  it("a job lost while a worker held it, before its upstream id was recorded, is uncertain: not submitted again under --no-resubmit-uncertain", async () => {
+    const set = await batchSetup(jobs(["a"]));
+    // Takes the job and writes nothing, like a worker that has sent the submit before its `submitting` record.
+    const holder = new Worker(QUEUE_NAME, () => new Promise<never>(() => {}), {
+      connection: redisTarget(set.redis.url).connection,
+      prefix: set.redis.prefix,
+    });
+    const run = set.batch(["--no-resubmit-uncertain"]);
+    await eventually(async () => (await set.queued()).active === 1);
+    // The batch re-reads the job on its "active" event; nothing outside it shows when, so give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holder.close(true);
+    await set.redis.stop(true);
+    await set.redis.restart();
+    await set.worker();
+
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(JSON.parse(exit.stdout).jobs[0].error.code).toBe("UNCERTAIN_SUBMIT");
+    expect(set.emulator.counters.tasksByPrompt).toEqual({});
   });
 
   it("a job naming a provider the worker has no credentials for fails with a clear message; the rest completes", async () => {
