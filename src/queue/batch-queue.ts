@@ -392,7 +392,17 @@ class QueuedJobs implements JobExecutor {
         const data = parseJobData(current.data);
         seen.taken = !NOT_STARTED.has(state);
         await this.mirror(job, data, current.progress, seen);
-        if (state === "completed" && current.returnvalue) {
+        if (state === "completed" && !isResult(current.returnvalue)) {
+          return this.end(job, "failed", {
+            error: {
+              code: "WORKER_FAILED",
+              message:
+                "the job was completed without a result (a worker of another program or version on this queue and prefix?)",
+            },
+            ...(data.ref ? { taskId: data.ref.taskId } : {}),
+          });
+        }
+        if (state === "completed") {
           const { ref: done, outputs } = current.returnvalue;
           const files = outputs.map(({ file, sha256, bytes }) => ({ file, sha256, bytes }));
           await journal.succeeded(job, done.taskId, files);
@@ -487,6 +497,12 @@ class QueuedJobs implements JobExecutor {
     this.context.emit({ type: "end", job, status, files: [], error, ...(taskId ? { taskId } : {}) });
     return "failed";
   }
+}
+
+/** A finished job's return value as `jimeng worker` makes it (anything may have completed the job). */
+function isResult(value: unknown): value is QueueJobResult {
+  const result = value as Partial<QueueJobResult> | null | undefined;
+  return typeof result?.ref?.taskId === "string" && Array.isArray(result.outputs);
 }
 
 /** A local reference image as a data URL: the workers on other machines cannot read this machine's files. */

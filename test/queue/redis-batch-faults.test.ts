@@ -102,6 +102,18 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     expect(set.emulator.counters.tasksByPrompt).toEqual({});
   });
 
+  it("a job completed without a result (another program on the queue) ends failed, not followed forever", async () => {
+    const set = await batchSetup(jobs(["a"]));
+    const foreign = new Worker(QUEUE_NAME, async () => undefined, {
+      connection: redisTarget(set.redis.url).connection,
+      prefix: set.redis.prefix,
+    });
+    const exit = await set.batch().exited;
+    await foreign.close();
+    expect(exit.code, exit.stderr).toBe(1);
+    expect(JSON.parse(exit.stdout).jobs[0].error.code).toBe("WORKER_FAILED");
+  });
+
   it("a job naming a provider the worker has no credentials for fails with a clear message; the rest completes", async () => {
     const set = await batchSetup([...jobs(["a"]), { id: "b", provider: "ark", prompt: "job b" }]);
     await set.worker([], { ARK_API_KEY: undefined });
