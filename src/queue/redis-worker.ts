@@ -62,6 +62,11 @@ export interface QueueWorkerOptions {
   /** Deadline of each task's wait, in ms (default the SDK's). */
   timeout?: number;
   log?: { warn(message: string): void; info(message: string): void };
+  /**
+   * Removes this machine's secrets from text the job carries to other machines (an upstream error may quote
+   * a credential; the batch or API node that reads it does not know this worker's secrets).
+   */
+  redact?: (text: string) => string;
   random?: () => number;
 }
 
@@ -382,8 +387,9 @@ export class QueueWorker {
   private async fail(
     job: Job<QueueJobData, QueueJobResult>,
     data: QueueJobData,
-    error: StoredError,
+    failure: StoredError,
   ): Promise<never> {
+    const error = { ...failure, message: this.options.redact?.(failure.message) ?? failure.message };
     this.counters.failed++;
     await job.updateData({ ...data, submitting: false, error });
     throw new (this.bull as BullMq).UnrecoverableError(`${error.code}: ${error.message}`);

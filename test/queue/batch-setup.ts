@@ -32,6 +32,8 @@ export interface BatchSetup {
   worker(args?: readonly string[], env?: NodeJS.ProcessEnv): Promise<WorkerProcess>;
   batch(args?: readonly string[]): CliRun;
   queued(): Promise<Record<string, number>>;
+  /** The queue, as the batch and the workers see it. */
+  queue: Queue;
 }
 
 /** Jobs `{ id, prompt: "job <id>" }`: `filesMatch` finds each one's emulator task by that prompt. */
@@ -107,6 +109,7 @@ export async function batchSetup(
       });
       return run;
     },
+    queue,
     queued: () => queue.getJobCounts("waiting", "delayed", "active", "completed", "failed"),
   };
 }

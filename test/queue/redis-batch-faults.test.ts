@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
@@ -128,6 +130,34 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     expect(b.error.message).toMatch(/ark/i);
     expect(exit.stdout + exit.stderr).not.toContain(set.emulator.credentials.secretAccessKey);
     expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
+  });
+
+  it("a worker's credential echoed in an upstream error never reaches Redis, the journal or the report", async () => {
+    const set = await batchSetup([{ id: "a", provider: "ark", prompt: "job a" }]);
+    const key = "worker-only-ark-key-4f1c9e27";
+    // An Ark endpoint that answers every request with an error quoting the request's Authorization header.
+    const hostile = createServer((request, response) => {
+      response.writeHead(400, { "content-type": "application/json" });
+      const message = `invalid key: ${request.headers.authorization}`;
+      response.end(JSON.stringify({ error: { code: "InvalidParameter", message } }));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    const port = (hostile.address() as AddressInfo).port;
+    try {
+      await set.worker([], { ARK_API_KEY: key, JIMENG_ARK_ENDPOINT: `http://127.0.0.1:${port}/api/v3` });
+      const exit = await set.batch().exited;
+      expect(exit.code, exit.stderr).toBe(1);
+      expect(JSON.parse(exit.stdout).jobs[0].error.message).toContain("invalid key");
+      const journal = await readFile(path.join(set.out, ".jimeng", "journal.jsonl"), "utf8");
+      const report = await readFile(path.join(set.out, "report.json"), "utf8");
+      const stored = JSON.stringify(
+        (await set.queue.getFailed()).map((job) => ({ data: job.data, reason: job.failedReason })),
+      );
+      expect(stored).toContain("invalid key");
+      for (const text of [exit.stdout, exit.stderr, journal, report, stored]) expect(text).not.toContain(key);
+    } finally {
+      await new Promise((resolve) => hostile.close(resolve));
+    }
   });
 
   it("a download that fails in a way safe to retry goes back to the queue and is polled again: one submit", async () => {

@@ -81,6 +81,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
         warn: (message) => context.output.warn(message),
         info: (message) => context.output.info(message),
       },
+      redact: (text) => context.output.redact(text),
       ...(upstreamQps !== undefined ? { upstreamQps } : {}),
       ...(stallTimeoutMs !== undefined ? { stallTimeoutMs } : {}),
       ...(maxPollIntervalMs !== undefined ? { maxPollIntervalMs } : {}),
