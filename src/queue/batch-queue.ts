@@ -222,6 +222,8 @@ interface Seen {
   taken: boolean;
   ref?: TaskRef;
   progress: number;
+  /** Retries of the job's wait or download already shown. */
+  retried: number;
 }
 
 /** Batch jobs carried out by the queue's workers: added (or found), then followed to their end. */
@@ -379,6 +381,7 @@ class QueuedJobs implements JobExecutor {
         submitting: false,
         taken: how.justAdded !== true,
         progress: 0,
+        retried: 0,
         ...(known.ref ? { ref: known.ref } : {}),
       };
       for (;;) {
@@ -444,6 +447,11 @@ class QueuedJobs implements JobExecutor {
       seen.ref = data.ref;
       await journal.submitted(job, data.ref);
       emit({ type: "submitted", job, ref: data.ref });
+    }
+    if (data.retry && (data.retried ?? 0) > seen.retried) {
+      seen.retried = data.retried ?? 0;
+      const { phase, delayMs, error } = data.retry;
+      emit({ type: "retry", job, phase, attempt: seen.retried, delayMs, error });
     }
     const reported = progress as Partial<QueueJobProgress> | undefined;
     if (seen.ref && reported?.stage === "processing" && reported.progress !== seen.progress) {

@@ -56,6 +56,14 @@ const jobDataSchema = z
     ref: refSchema.optional(),
     /** Waits and downloads of `ref` that failed in a way safe to retry (the worker's `retries` bounds them). */
     retried: z.number().int().nonnegative().optional(),
+    /** The last of those failures, for the batch that follows the job (its progress shows the retry). */
+    retry: z
+      .object({
+        phase: z.enum(["wait", "download"]),
+        delayMs: z.number().nonnegative(),
+        error: z.object({ code: z.union([z.string(), z.number()]), message: z.string() }),
+      })
+      .optional(),
     error: z
       .object({
         code: z.union([z.string(), z.number()]),
@@ -89,7 +97,15 @@ export interface QueueJobData {
   submits: number;
   ref?: TaskRef;
   retried?: number;
+  retry?: QueueJobRetry;
   error?: StoredError;
+}
+
+/** A wait or download failure that a worker handed the job back for, to be tried again after `delayMs`. */
+export interface QueueJobRetry {
+  phase: "wait" | "download";
+  delayMs: number;
+  error: { code: string | number; message: string };
 }
 
 /** What a finished job returns: its upstream task and the files it saved. */

@@ -291,6 +291,7 @@ export class QueueWorker {
     const submitted = Date.parse(ref.submittedAt);
     const startedAt = Number.isFinite(submitted) ? submitted : Date.now();
     let lastProgress = 30;
+    let phase: "wait" | "download" = "wait";
     try {
       const result = await jimeng.waitFor(ref, {
         signal: this.stop.signal,
@@ -307,6 +308,7 @@ export class QueueWorker {
             .catch(() => undefined);
         },
       });
+      phase = "download";
       const { dir, name, folder } = this.destination(data);
       const { outputs: made } = capOutputs(result.status, ref).status;
       const files = await downloadOutputs(made, {
@@ -334,7 +336,7 @@ export class QueueWorker {
       if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
       const retried = data.retried ?? 0;
       if (isSafeToRetry(error) && retried < (this.options.retries ?? 2)) {
-        return this.retryLater(job, token, data, retried, error);
+        return this.retryLater(job, token, data, phase, error);
       }
       return this.fail(job, data, storedError(error));
     }
@@ -345,16 +347,19 @@ export class QueueWorker {
     job: Job<QueueJobData, QueueJobResult>,
     token: string | undefined,
     data: QueueJobData,
-    retried: number,
+    phase: "wait" | "download",
     error: unknown,
   ): Promise<never> {
-    const delay = retryDelay(retried, undefined, this.options.random ?? Math.random);
-    await job.updateData({ ...data, submitting: false, retried: retried + 1 });
+    const retried = data.retried ?? 0;
+    const delayMs = retryDelay(retried, undefined, this.options.random ?? Math.random);
+    const { code, message } = this.redacted(storedError(error));
+    const retry = { phase, delayMs, error: { code, message } };
+    await job.updateData({ ...data, submitting: false, retried: retried + 1, retry });
     this.counters.retried++;
     this.options.log?.warn(
-      `job ${data.taskId}: ${storedError(error).message}; polling it again in ${delay} ms (retry ${retried + 1} of ${this.options.retries ?? 2})`,
+      `job ${data.taskId}: ${phase} failed (${message}); polling it again in ${delayMs} ms (retry ${retried + 1} of ${this.options.retries ?? 2})`,
     );
-    return this.handBack(job, token, delay);
+    return this.handBack(job, token, delayMs);
   }
 
   /**
@@ -383,13 +388,18 @@ export class QueueWorker {
     throw new bull.DelayedError();
   }
 
+  /** `error` without this machine's secrets: it goes to Redis, and from there to other machines. */
+  private redacted(error: StoredError): StoredError {
+    return { ...error, message: this.options.redact?.(error.message) ?? error.message };
+  }
+
   /** Records the failure on the job (the API nodes read it) and ends the job without retries. */
   private async fail(
     job: Job<QueueJobData, QueueJobResult>,
     data: QueueJobData,
     failure: StoredError,
   ): Promise<never> {
-    const error = { ...failure, message: this.options.redact?.(failure.message) ?? failure.message };
+    const error = this.redacted(failure);
     this.counters.failed++;
     await job.updateData({ ...data, submitting: false, error });
     throw new (this.bull as BullMq).UnrecoverableError(`${error.code}: ${error.message}`);

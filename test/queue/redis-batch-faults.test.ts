@@ -175,6 +175,8 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     expect(report.succeeded).toBe(1);
     await filesMatch(set, report);
     expect(worker.run.stderr()).toContain("retry 1 of 2");
+    // The batch's progress shows the worker's retry, as it does for its own.
+    expect(exit.stderr).toMatch(/a: download failed \(.+\); retry 1 in/);
     expect(set.emulator.counters.tasksByPrompt).toEqual({ "job a": 1 });
   });
 });
