@@ -8,17 +8,21 @@
  * - 4 workers sharing `--upstream-qps 10` against an emulator that throttles above 10 requests in any second;
  * - Redis (appendonly) killed and restarted mid-batch.
  *
- * Jobs are added straight to the queue, as `serve --redis` adds them. Needs redis-server (skipped otherwise).
+ * The throughput and QPS rows add jobs straight to the queue, as `serve --redis` does: they measure the
+ * workers. The kill -9 and Redis-restart rows run the real thing: a `jimeng batch --redis` process over a
+ * generated .jsonl, its figures read from the batch's own report.json, the emulator's submit counts and the
+ * sha256 of every file the report names. Needs redis-server (skipped otherwise).
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Queue } from "bullmq";
+import type { BatchReport } from "../../src/batch/report.js";
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from "../../src/emulator/server.js";
 import { QUEUE_NAME, redisTarget } from "../../src/queue/bullmq.js";
 import { jobIdFor, type QueueJobData, type QueueJobResult } from "../../src/queue/job-data.js";
-import { tempDir } from "../e2e/batch-cli.js";
+import { type CliRun, emulatorEnv, runCli, tempDir } from "../e2e/batch-cli.js";
 import { REDIS_SERVER, startRedis, type TestRedis } from "../helpers/redis.js";
 import { startWorker, type WorkerProcess } from "../queue/worker-process.js";
 import type { Bench, BenchFigure } from "./types.js";
@@ -30,6 +34,8 @@ interface Setup {
   queue: Queue<QueueJobData, QueueJobResult>;
   workers: WorkerProcess[];
   worker(args?: readonly string[]): Promise<WorkerProcess>;
+  /** Starts `jimeng batch --redis` over `name`.jsonl (see `writeJobs`), its output in `<data>/<name>`. */
+  batch(name: string): CliRun;
   close(): Promise<void>;
 }
 
@@ -41,7 +47,10 @@ async function setup(emulatorOptions: EmulatorOptions, appendonly = false): Prom
     connection: redisTarget(redis.url).connection,
     prefix: redis.prefix,
   });
+  // The Redis-restart row kills Redis under this connection; ioredis reconnects by itself.
+  queue.on("error", () => {});
   const workers: WorkerProcess[] = [];
+  const batches: CliRun[] = [];
   return {
     redis,
     emulator,
@@ -61,7 +70,31 @@ async function setup(emulatorOptions: EmulatorOptions, appendonly = false): Prom
       workers.push(started);
       return started;
     },
+    batch(name) {
+      const run = runCli(
+        [
+          "--json",
+          "batch",
+          path.join(temp.dir, `${name}.jsonl`),
+          "--redis",
+          redis.url,
+          "--redis-prefix",
+          redis.prefix,
+          "--data",
+          temp.dir,
+          "-o",
+          path.join(temp.dir, name),
+        ],
+        { env: { ...emulatorEnv(emulator, temp.dir), JIMENG_POLL_INTERVAL: "100ms" }, cwd: temp.dir },
+      );
+      batches.push(run);
+      return run;
+    },
     async close() {
+      for (const run of batches) {
+        if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGKILL");
+        await run.exited;
+      }
       for (const worker of workers) await worker.stop(true);
       await queue.close();
       await emulator.stop();
@@ -95,32 +128,15 @@ async function finished(queue: Queue<QueueJobData, QueueJobResult>, count: numbe
   }
 }
 
-/** Completed jobs whose every file matches the emulator's sha256, and the number that do not. */
-async function verify(setup: Setup, prefix: string, count: number) {
-  const expected = new Map(setup.emulator.tasks().map((task) => [task.prompt, task.outputs]));
-  let lost = 0;
-  let mismatched = 0;
-  for (let i = 0; i < count; i++) {
-    const job = await setup.queue.getJob(jobIdFor(`${prefix}-${i}`));
-    const outputs = job?.returnvalue?.outputs;
-    if (!outputs || outputs.length === 0) {
-      lost++;
-      continue;
-    }
-    const want = expected.get(`${prefix}-${i}`) ?? [];
-    for (const [index, output] of outputs.entries()) {
-      const bytes = await readFile(path.join(setup.data, "files", output.file));
-      if (createHash("sha256").update(bytes).digest("hex") !== want[index]?.sha256) mismatched++;
-    }
-  }
-  const duplicates = Object.values(setup.emulator.counters.tasksByPrompt).reduce((sum, n) => sum + n - 1, 0);
-  return { lost, mismatched, duplicates };
+/** Starts `count` workers side by side (each takes a second or so to load). */
+async function startWorkers(setup: Setup, count: number, args: readonly string[]): Promise<void> {
+  await Promise.all(Array.from({ length: count }, () => setup.worker(args)));
 }
 
 async function throughput(workers: number, perWorker: number, jobsPerWorker: number, imageMs: number) {
   const bench = await setup({ durations: { image: imageMs } });
   try {
-    for (let i = 0; i < workers; i++) await bench.worker(["-c", String(perWorker)]);
+    await startWorkers(bench, workers, ["-c", String(perWorker)]);
     const count = workers * jobsPerWorker;
     const started = performance.now();
     await addJobs(bench.queue, `w${workers}`, count);
@@ -132,35 +148,101 @@ async function throughput(workers: number, perWorker: number, jobsPerWorker: num
   }
 }
 
+/** `<data>/<name>.jsonl`: `count` image jobs whose prompt is their id (the emulator's tasks are found by it). */
+async function writeJobs(setup: Setup, name: string, count: number): Promise<void> {
+  const lines = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ id: `${name}-${i}`, prompt: `${name}-${i}` }),
+  );
+  await writeFile(path.join(setup.data, `${name}.jsonl`), `${lines.join("\n")}\n`);
+}
+
+/** Resolves with the batch's exit code, or kills it (null) after `limitMs`. */
+async function batchExit(run: CliRun, limitMs: number): Promise<number | null> {
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), limitMs);
+  try {
+    return (await run.exited).code;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What the batch's report.json says, checked against the emulator: jobs with no outcome (lost), jobs the
+ * emulator saw submitted more than once (duplicates), files whose sha256 is not the emulator's (mismatched).
+ */
+async function checkBatch(setup: Setup, name: string, count: number) {
+  const out = path.join(setup.data, name);
+  const report = await readFile(path.join(out, "report.json"), "utf8").then(
+    (text) => JSON.parse(text) as BatchReport,
+    () => undefined,
+  );
+  const expected = new Map(setup.emulator.tasks().map((task) => [task.prompt, task.outputs]));
+  let mismatched = 0;
+  for (const job of report?.jobs ?? []) {
+    if (job.status !== "succeeded") continue;
+    const want = expected.get(job.id) ?? [];
+    if (job.files.length === 0 || job.files.length !== want.length) mismatched++;
+    for (const [index, entry] of job.files.entries()) {
+      const bytes = await readFile(path.join(out, entry.file)).catch(() => undefined);
+      if (!bytes || createHash("sha256").update(bytes).digest("hex") !== want[index]?.sha256) mismatched++;
+    }
+  }
+  const succeeded = report?.succeeded ?? 0;
+  const failed = report?.failed ?? 0;
+  const duplicates = Object.values(setup.emulator.counters.tasksByPrompt).reduce((sum, n) => sum + n - 1, 0);
+  return {
+    total: report?.total ?? 0,
+    succeeded,
+    failed,
+    lost: count - succeeded - failed,
+    duplicates,
+    mismatched,
+  };
+}
+
+type BatchCheck = Awaited<ReturnType<typeof checkBatch>>;
+
+function batchFigure(name: string, exit: number | null, check: BatchCheck, seconds: number): BenchFigure {
+  const { total, succeeded, failed, lost, duplicates, mismatched } = check;
+  return {
+    suite: "redis",
+    name,
+    value: lost,
+    unit: "lost",
+    target: "0 lost, 0 dup, sha256 ok",
+    met: exit === 0 && lost === 0 && failed === 0 && duplicates === 0 && mismatched === 0,
+    note: `${duplicates} duplicate upstream submits, ${mismatched} sha256 mismatches; report ${succeeded}/${total} succeeded, ${failed} failed; batch exit ${exit ?? "killed"}, ${seconds.toFixed(1)} s`,
+  };
+}
+
+/** A `jimeng batch --redis` run across 3 workers, the oldest killed (kill -9) every `everyMs` and started again. */
 async function chaos(count: number, everyMs: number, quick: boolean): Promise<BenchFigure> {
   const bench = await setup({ durations: { image: 200 } });
   let kills = 0;
   let timer: NodeJS.Timeout | undefined;
   const restarts: Promise<unknown>[] = [];
   try {
-    for (let i = 0; i < 3; i++) await bench.worker(["-c", "8"]);
+    await startWorkers(bench, 3, ["-c", "8"]);
+    await writeJobs(bench, "chaos", count);
     const started = performance.now();
-    await addJobs(bench.queue, "chaos", count);
+    const run = bench.batch("chaos");
     timer = setInterval(() => {
       const victim = bench.workers.shift();
       if (!victim) return;
       kills++;
       restarts.push(victim.stop(true).then(() => bench.worker(["-c", "8"])));
     }, everyMs);
-    const counts = await finished(bench.queue, count, quick ? 120_000 : 900_000);
+    const exit = await batchExit(run, quick ? 120_000 : 900_000);
+    const seconds = (performance.now() - started) / 1000;
     clearInterval(timer);
     await Promise.allSettled(restarts);
-    const seconds = (performance.now() - started) / 1000;
-    const { lost, mismatched, duplicates } = await verify(bench, "chaos", count);
-    return {
-      suite: "redis",
-      name: `${count} jobs, 3 workers, kill -9 every ${everyMs / 1000} s (× ${kills})`,
-      value: lost,
-      unit: "lost",
-      target: "0 lost, 0 dup, sha256 ok",
-      met: lost === 0 && duplicates === 0 && mismatched === 0,
-      note: `${duplicates} duplicate upstream submits, ${mismatched} sha256 mismatches, ${counts.failed ?? 0} failed, ${seconds.toFixed(1)} s`,
-    };
+    const check = await checkBatch(bench, "chaos", count);
+    return batchFigure(
+      `batch --redis, ${count} jobs, 3 workers, kill -9 every ${everyMs / 1000} s (× ${kills})`,
+      exit,
+      check,
+      seconds,
+    );
   } finally {
     clearInterval(timer);
     await Promise.allSettled(restarts);
@@ -171,7 +253,7 @@ async function chaos(count: number, everyMs: number, quick: boolean): Promise<Be
 async function qpsCap(count: number): Promise<BenchFigure> {
   const bench = await setup({ durations: { image: 300 }, faults: { qps: 10 } });
   try {
-    for (let i = 0; i < 4; i++) await bench.worker(["-c", "4", "--upstream-qps", "10"]);
+    await startWorkers(bench, 4, ["-c", "4", "--upstream-qps", "10"]);
     bench.emulator.resetCounters();
     const started = performance.now();
     await addJobs(bench.queue, "qps", count);
@@ -194,26 +276,35 @@ async function qpsCap(count: number): Promise<BenchFigure> {
   }
 }
 
-async function redisRestart(count: number): Promise<BenchFigure> {
+/** Resolves once the queue has `count` completed jobs (or the batch ended first). */
+async function completedOnQueue(bench: Setup, count: number, run: CliRun): Promise<void> {
+  while (run.child.exitCode === null && run.child.signalCode === null) {
+    if (((await bench.queue.getJobCounts("completed")).completed ?? 0) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A `jimeng batch --redis` run whose Redis (appendonly) is killed (kill -9) after a third of its jobs. */
+async function redisRestart(count: number, quick: boolean): Promise<BenchFigure> {
   const bench = await setup({ durations: { image: 200 } }, true);
   try {
-    for (let i = 0; i < 3; i++) await bench.worker(["-c", "8"]);
-    await addJobs(bench.queue, "restart", count);
-    await finished(bench.queue, Math.ceil(count / 3), 120_000);
+    await startWorkers(bench, 3, ["-c", "8"]);
+    await writeJobs(bench, "restart", count);
+    const started = performance.now();
+    const run = bench.batch("restart");
+    await completedOnQueue(bench, Math.ceil(count / 3), run);
     await bench.redis.stop(true);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await bench.redis.restart();
-    const counts = await finished(bench.queue, count, 300_000);
-    const { lost, mismatched, duplicates } = await verify(bench, "restart", count);
-    return {
-      suite: "redis",
-      name: `Redis (appendonly) kill -9 + restart after 1/3 of ${count} jobs`,
-      value: lost,
-      unit: "lost",
-      target: "0 lost",
-      met: lost === 0 && duplicates === 0 && mismatched === 0,
-      note: `${duplicates} duplicate submits, ${mismatched} sha256 mismatches, ${counts.failed ?? 0} failed`,
-    };
+    const exit = await batchExit(run, quick ? 120_000 : 600_000);
+    const seconds = (performance.now() - started) / 1000;
+    const check = await checkBatch(bench, "restart", count);
+    return batchFigure(
+      `batch --redis, Redis (appendonly) kill -9 + restart after 1/3 of ${count} jobs`,
+      exit,
+      check,
+      seconds,
+    );
   } finally {
     await bench.close();
   }
@@ -246,6 +337,6 @@ export const run: Bench = async ({ quick }) => {
   }
   figures.push(await chaos(quick ? 60 : 2000, quick ? 2000 : 10_000, quick));
   figures.push(await qpsCap(quick ? 12 : 60));
-  figures.push(await redisRestart(quick ? 30 : 300));
+  figures.push(await redisRestart(quick ? 30 : 300, quick));
   return figures;
 };
