@@ -132,6 +132,7 @@ export interface BatchQueueOptions {
 export class BatchQueue {
   readonly counters = { added: 0, attached: 0, readded: 0, removedOnStop: 0 };
   private readonly wakers = new Map<string, () => void>();
+  private readonly watched = new WeakSet<AbortSignal>();
 
   private constructor(
     private readonly options: BatchQueueOptions,
@@ -197,15 +198,30 @@ export class BatchQueue {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
         if (this.wakers.get(id) === done) this.wakers.delete(id);
         resolve();
       };
       const timer = setTimeout(done, this.options.recheckMs ?? 2000);
       this.wakers.set(id, done);
       if (signal?.aborted) done();
-      else signal?.addEventListener("abort", done, { once: true });
+      else if (signal) this.wakeAllOnAbort(signal);
     });
+  }
+
+  /**
+   * One abort listener for all followers: one each would pass Node's limit of 10 (the batch follows 64 jobs
+   * by default) and print a MaxListenersExceededWarning.
+   */
+  private wakeAllOnAbort(signal: AbortSignal): void {
+    if (this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const wake of [...this.wakers.values()]) wake();
+      },
+      { once: true },
+    );
   }
 }
 

@@ -51,6 +51,15 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
     expect(local.stderr).toContain("--redis");
   });
 
+  it("follows more jobs at once than Node's listener limit without a warning", async () => {
+    const set = await setup(jobs(Array.from({ length: 12 }, (_, i) => `j${i}`)));
+    await set.worker(["-c", "12"]);
+    const exit = await set.batch().exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(JSON.parse(exit.stdout).succeeded).toBe(12);
+    expect(exit.stderr).not.toContain("Warning");
+  });
+
   it("a batch process killed mid-run re-attaches with --resume: no job is submitted twice", async () => {
     const set = await setup(jobs(["a", "b", "c", "d"]), 600);
     await set.worker(["-c", "4"]);
