@@ -19,9 +19,13 @@ describe.runIf(REDIS_SERVER)("redis benchmark (smoke)", () => {
     for (const figure of figures) expect(Number.isFinite(figure.value)).toBe(true);
     for (const figure of figures.slice(0, 3)) expect(figure.value).toBeGreaterThan(0);
     for (const figure of [figures[3], figures[5]]) {
+      const why = `${figure?.name}: ${figure?.value} lost; ${figure?.note}`;
       expect(figure?.name).toMatch(/^batch --redis/);
-      // The note carries the duplicate submits, sha256 mismatches, the report's counts and the batch's exit.
-      expect(figure?.met, `${figure?.name}: ${figure?.value} lost; ${figure?.note}`).toBe(true);
+      expect(figure?.value, why).toBe(0);
+      // A kill that lands mid-submit may cost one resubmit (the uncertain-submit rule); any other is a bug.
+      expect(figure?.note, why).toMatch(
+        /, 0 otherwise\), 0 sha256 mismatches; report (\d+)\/\1 succeeded, 0 failed; batch exit 0,/,
+      );
     }
     expect(figures[3]?.name).toMatch(/kill -9 every 2 s \(× [1-9]/);
   }, 120_000);
