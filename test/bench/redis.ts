@@ -35,8 +35,8 @@ interface Setup {
   queue: Queue<QueueJobData, QueueJobResult>;
   /** The running workers (a killed one leaves this list). */
   workers: WorkerProcess[];
-  /** Every worker started, killed ones included (their output stays readable). */
-  started: WorkerProcess[];
+  /** What every worker (killed ones included) and batch process wrote to stderr. */
+  stderr(): string;
   worker(args?: readonly string[]): Promise<WorkerProcess>;
   /** Starts `jimeng batch --redis` over `name`.jsonl (see `writeJobs`), its output in `<data>/<name>`. */
   batch(name: string): CliRun;
@@ -62,7 +62,8 @@ async function setup(emulatorOptions: EmulatorOptions, appendonly = false): Prom
     data: temp.dir,
     queue,
     workers,
-    started: everyWorker,
+    stderr: () =>
+      [...everyWorker.map((worker) => worker.run), ...batches].map((run) => run.stderr()).join("\n"),
     async worker(args = []) {
       const started = await startWorker({
         redisUrl: redis.url,
@@ -174,15 +175,16 @@ async function batchExit(run: CliRun, limitMs: number): Promise<number | null> {
 }
 
 /**
- * Per job id, how often a worker submitted it again because a kill caught it mid-submit (the uncertain-submit
- * rule: its paid request was in flight, no upstream id recorded), from the warning each worker prints.
+ * Per job id, how often it was submitted again under the uncertain-submit rule (its paid request was in flight
+ * when its worker was killed, or Redis lost its job, before an upstream id was recorded), from the warning the
+ * worker or the batch process prints each time.
  */
 function uncertainResubmits(setup: Setup): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const worker of setup.started) {
-    for (const [, id] of worker.run.stderr().matchAll(/job (\S+) was mid-submit when its worker stopped/g)) {
-      counts.set(id as string, (counts.get(id as string) ?? 0) + 1);
-    }
+  const warning =
+    /job (\S+) was (?:mid-submit when its worker stopped|lost by the queue while a worker held it, before its upstream task id was recorded)/g;
+  for (const [, id] of setup.stderr().matchAll(warning)) {
+    counts.set(id as string, (counts.get(id as string) ?? 0) + 1);
   }
   return counts;
 }
