@@ -145,8 +145,15 @@ export class BatchQueue {
     }
   }
 
-  /** Connects (bullmq loaded here); fails with a clear message when Redis does not answer. */
-  static async open(options: BatchQueueOptions): Promise<BatchQueue> {
+  /**
+   * Connects (bullmq loaded here); fails with a clear message when Redis does not answer. `run` is asked for
+   * once connected, so a queue that cannot be reached leaves no run recorded in the output folder.
+   */
+  static async open(
+    settings: Omit<BatchQueueOptions, "run">,
+    run: () => Promise<QueueRun>,
+  ): Promise<BatchQueue> {
+    const options = settings as BatchQueueOptions;
     const bull = await loadBullMq();
     const { connection, prefix } = options.target;
     const queue = new bull.Queue<QueueJobData, QueueJobResult>(QUEUE_NAME, { connection, prefix });
@@ -160,7 +167,17 @@ export class BatchQueue {
       await Promise.allSettled([queue.disconnect(), events.disconnect()]);
       throw error;
     }
-    return new BatchQueue(options, queue, events);
+    try {
+      return new BatchQueue({ ...options, run: await run() }, queue, events);
+    } catch (error) {
+      await Promise.allSettled([queue.close(), events.close()]);
+      throw error;
+    }
+  }
+
+  /** How many workers are connected to the queue now (none: the jobs wait until one starts). */
+  workers(): Promise<number> {
+    return this.queue.getWorkersCount();
   }
 
   executor(context: JobRunnerOptions): JobExecutor {
@@ -408,7 +425,15 @@ class QueuedJobs implements JobExecutor {
           continue;
         }
         const state = await current.getState();
-        const data = parseJobData(current.data);
+        let data: QueueJobData;
+        try {
+          data = parseJobData(current.data);
+        } catch (error) {
+          // Something else wrote this job: it fails alone, the rest of the batch goes on.
+          return this.end(job, "failed", {
+            error: { code: "BAD_JOB_DATA", message: `the queue's job ${id} holds ${describe(error)}` },
+          });
+        }
         seen.taken = !NOT_STARTED.has(state);
         await this.mirror(job, data, current.progress, seen);
         if (state === "completed" && !isResult(current.returnvalue)) {

@@ -116,6 +116,21 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis when things break", () => {
     expect(JSON.parse(exit.stdout).jobs[0].error.code).toBe("WORKER_FAILED");
   });
 
+  it("a job whose data something else overwrote fails alone (BAD_JOB_DATA); the rest of the batch completes", async () => {
+    const set = await batchSetup(jobs(["a", "b"]));
+    const run = set.batch();
+    await eventually(async () => (await set.queued()).waiting === 2);
+    const [spoiled] = (await set.queue.getWaiting()).filter((job) => job.data.taskId === "a");
+    await spoiled?.updateData({ taskId: "a" });
+    await set.worker();
+    const exit = await run.exited;
+    expect(exit.code, exit.stderr).toBe(1);
+    const report = JSON.parse(exit.stdout);
+    expect(report.jobs.map((job: { status: string }) => job.status)).toEqual(["failed", "succeeded"]);
+    expect(report.jobs[0].error.code).toBe("BAD_JOB_DATA");
+    expect(set.emulator.counters.tasksByPrompt).toEqual({ "job b": 1 });
+  });
+
   it("a job naming a provider the worker has no credentials for fails with a clear message; the rest completes", async () => {
     const set = await batchSetup([...jobs(["a"]), { id: "b", provider: "ark", prompt: "job b" }]);
     await set.worker([], { ARK_API_KEY: undefined });

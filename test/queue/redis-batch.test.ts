@@ -25,6 +25,7 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
     const run = set.batch();
     const exit = await run.exited;
     expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stderr).not.toContain("no worker");
     const report = JSON.parse(exit.stdout);
     expect(report.succeeded).toBe(6);
     expect(report.jobs.map((job: { id: string }) => job.id)).toEqual(["a", "b", "c", "d", "e", "f"]);
@@ -92,6 +93,10 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
     expect((await set.queued()).waiting).toBe(0);
     const printed = /continue with:\s+(.+)/.exec(stopped.stderr)?.[1] ?? "";
     expect(printed).toContain(`--redis ${set.redis.url}`);
+    // It said at once that no worker was there, and how to start one (the arguments startWorker passes).
+    expect(stopped.stderr).toContain(
+      `no worker is taking jobs from this queue yet; they wait until one starts:\n  jimeng worker --redis ${set.redis.url} --redis-prefix ${set.redis.prefix} --data ${set.data}`,
+    );
 
     await set.worker();
     const words = printed.split(" ").slice(1);
@@ -121,6 +126,9 @@ describe.runIf(REDIS_SERVER)("jimeng batch --redis", () => {
     const qps = await set.batch(["--qps", "5"]).exited;
     expect(qps.code).toBe(2);
     expect(qps.stderr).toContain("--upstream-qps");
+    const retries = await set.batch(["--retries", "5"]).exited;
+    expect(retries.code).toBe(2);
+    expect(retries.stderr).toContain("worker");
     expect(await set.queued()).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 });
     expect(set.emulator.counters.tasksByPrompt).toEqual({});
   });

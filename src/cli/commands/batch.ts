@@ -309,6 +309,15 @@ async function queueFlags(
   return { target, data, ...(url !== undefined ? { url } : {}) };
 }
 
+/** The command that starts a worker for this batch's queue and data folder. */
+export function workerCommand(queue: QueueFlags): string {
+  const parts = ["jimeng", "worker"];
+  if (queue.url !== undefined) parts.push("--redis", shellQuote(queue.url));
+  if (queue.target.prefix !== "jimeng") parts.push("--redis-prefix", shellQuote(queue.target.prefix));
+  parts.push("--data", shellQuote(queue.data));
+  return parts.join(" ");
+}
+
 /** A batch whose jobs are on a queue is resumed on that queue, or its running jobs would be submitted twice. */
 async function refuseLocalResume(out: string): Promise<void> {
   const { readQueueRun } = await import("../../queue/batch-queue.js");
@@ -427,17 +436,24 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     let batchQueue: import("../../queue/batch-queue.js").BatchQueue | undefined;
     if (queue) {
       const { BatchQueue, folderInsideData, queueRun } = await import("../../queue/batch-queue.js");
-      batchQueue = await BatchQueue.open({
-        target: queue.target,
-        run: await queueRun(out, queue.target.prefix, flags.resume),
-        dir: folderInsideData(out, queue.data),
-        provider: main.name,
-        resubmitUncertain: flags.resubmitUncertain,
-        log: (message) => output.warn(message),
-      });
+      batchQueue = await BatchQueue.open(
+        {
+          target: queue.target,
+          dir: folderInsideData(out, queue.data),
+          provider: main.name,
+          resubmitUncertain: flags.resubmitUncertain,
+          log: (message) => output.warn(message),
+        },
+        () => queueRun(out, queue.target.prefix, flags.resume),
+      );
       output.info(
         `jobs go to the queue at ${queue.target.display}; workers save the files into ${safeText(out, 4000)}`,
       );
+      if ((await batchQueue.workers()) === 0) {
+        output.warn(
+          `no worker is taking jobs from this queue yet; they wait until one starts${queue.url === undefined ? ` (with ${ENV_NAMES.redisUrl} set)` : ""}:\n  ${workerCommand(queue)}`,
+        );
+      }
     }
     const queued = batchQueue;
     const progress = await createBatchProgress(output);
