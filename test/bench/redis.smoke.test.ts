@@ -24,7 +24,7 @@ describe.runIf(REDIS_SERVER)("redis benchmark (smoke)", () => {
       expect(figure?.value, why).toBe(0);
       // A kill that lands mid-submit may cost one resubmit (the uncertain-submit rule); any other is a bug.
       expect(figure?.note, why).toMatch(
-        /, 0 otherwise\), 0 sha256 mismatches; report (\d+)\/\1 succeeded, 0 failed; batch exit 0,/,
+        /, 0 otherwise\), 0 sha256 mismatches; report (\d+)\/\1 succeeded, 0 failed \(0 UNCERTAIN_SUBMIT\); batch exit 0,/,
       );
     }
     expect(figures[3]?.name).toMatch(/kill -9 every 2 s \(× [1-9]/);
