@@ -274,16 +274,23 @@ export class EmulatorCoreImpl implements EmulatorCore {
     return fault;
   }
 
-  waitUntilFinished(task: EmulatorTask): Promise<void> {
-    const remaining = (task.finishesAt - this.now()) / this.timeScale;
-    if (remaining <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, Math.ceil(remaining));
-      this.timers.add(timer);
-    });
+  async waitUntilFinished(task: EmulatorTask): Promise<void> {
+    // A timer may fire a little before the wall clock reaches its time: wait again until the task's phase is
+    // final, or a caller would see it still running after the wait (and a failing task succeed).
+    for (;;) {
+      const remaining = (task.finishesAt - this.now()) / this.timeScale;
+      if (remaining <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(
+          () => {
+            this.timers.delete(timer);
+            resolve();
+          },
+          Math.max(1, Math.ceil(remaining)),
+        );
+        this.timers.add(timer);
+      });
+    }
   }
 
   waitFor(ms: number): Promise<void> {
