@@ -370,6 +370,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "--key-rate <n>", description: "requests per second per API key (default 50)" },
       { flags: "--upstream-qps <n>", description: "most submits + polls per second to the provider account" },
       {
+        flags: "--retries <n>",
+        description: "per task, for waits and downloads that failed in a way safe to repeat (default 2)",
+      },
+      {
         flags: "--no-resubmit-uncertain",
         description: "after a crash, fail tasks caught mid-submit instead of submitting them again",
       },

@@ -11,8 +11,10 @@
 import { createHash } from "node:crypto";
 import { EventEmitter, setMaxListeners } from "node:events";
 import path from "node:path";
+import { isSafeToRetry } from "../batch/job-runner.js";
 import { AbortError, RateLimitError, ValidationError } from "../errors.js";
 import { retryDelay } from "../http/retry.js";
+import { sleep } from "../http/sleep.js";
 import { HttpTransport } from "../http/transport.js";
 import { downloadOutputs } from "../media/download.js";
 import type { TaskRef, TaskStatus } from "../providers/types.js";
@@ -31,6 +33,11 @@ export interface WorkerPoolOptions {
   resubmitUncertain?: boolean;
   /** Deadline of each task's wait, in ms (default: the SDK's, 10 min images / 30 min video). */
   timeout?: number;
+  /**
+   * Waits and downloads that failed in a way safe to repeat (network, 5xx, a request's timeout) are tried
+   * again this many times, after a backoff; never the submit (default 2, as `batch` and `worker`).
+   */
+  retries?: number;
   /** Origins whose credits are given back when the task fails (seed 003: image-to-image). */
   refundOn?: ReadonlySet<StoredTask["origin"]>;
   /** Logs (pino-style `warn(obj, msg)`); never given secrets. */
@@ -43,6 +50,8 @@ export interface PoolCounters extends Record<string, number> {
   submitFailures: number;
   resubmittedUncertain: number;
   recoveredPolls: number;
+  /** Waits or downloads tried again after a failure safe to repeat. */
+  retried: number;
   completed: number;
   failed: number;
 }
@@ -54,6 +63,7 @@ export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> implement
     submitFailures: 0,
     resubmittedUncertain: 0,
     recoveredPolls: 0,
+    retried: 0,
     completed: 0,
     failed: 0,
   };
@@ -224,56 +234,77 @@ export class WorkerPool extends EventEmitter<{ change: [StoredTask] }> implement
     await this.follow(id, ref);
   }
 
-  /** Polls an accepted task to its end and keeps its outputs. */
+  /**
+   * Polls an accepted task to its end and keeps its outputs; a failure safe to repeat polls (and downloads)
+   * again after a backoff, up to `retries` times. The task is never submitted again here.
+   */
   private async follow(id: string, ref: TaskRef): Promise<void> {
+    const retries = this.options.retries ?? 2;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.followOnce(id, ref);
+        return;
+      } catch (error) {
+        if (error instanceof AbortError && this.stop.signal.aborted) return;
+        if (!isSafeToRetry(error) || attempt > retries) {
+          this.fail(id, ["processing"], storedError(error));
+          return;
+        }
+        this.counters.retried++;
+        this.options.log?.warn(
+          { taskId: id, error: describe(error), attempt },
+          `task ${id}: ${describe(error)}; polling it again (retry ${attempt} of ${retries})`,
+        );
+        try {
+          await sleep(
+            retryDelay(attempt - 1, undefined, this.options.random ?? Math.random),
+            this.stop.signal,
+          );
+        } catch {
+          return; // stopping: the task stays `processing` with its upstream id, for the next start to poll
+        }
+      }
+    }
+  }
+
+  /** One wait and download; throws what went wrong. */
+  private async followOnce(id: string, ref: TaskRef): Promise<void> {
     const submitted = Date.parse(ref.submittedAt);
     const startedAt = Number.isFinite(submitted) ? submitted : Date.now();
-    let result: Awaited<ReturnType<Jimeng["waitFor"]>>;
-    try {
-      result = await this.jimeng.waitFor(ref, {
-        signal: this.stop.signal,
-        ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
-        onUpdate: (status: TaskStatus) => {
-          if (status.status !== "queued" && status.status !== "running") return;
-          const progress = pollingProgress(Date.now() - startedAt, ref);
-          this.store.updateTask(id, ["processing"], { progress });
-          this.changed(id);
-        },
-      });
-    } catch (error) {
-      if (error instanceof AbortError && this.stop.signal.aborted) return;
-      this.fail(id, ["processing"], storedError(error));
-      return;
-    }
-    try {
-      const task = this.store.getTask(id);
-      const dir = taskFolder(id);
-      const files = await downloadOutputs(result.status.outputs, {
-        dir: path.join(this.store.filesDir, dir),
-        name: "{index}",
-        context: { prompt: task?.request.prompt ?? "", model: ref.model, taskId: ref.taskId },
-        signal: this.stop.signal,
-        transport: this.transport,
-      });
-      const outputs: StoredOutput[] = files.map((file) => ({
-        file: path.join(dir, path.basename(file.file)),
-        bytes: file.bytes,
-        sha256: file.sha256,
-        contentType: file.contentType,
-        ...(file.url ? { sourceUrl: file.url } : {}),
-      }));
-      this.store.updateTask(id, ["processing"], {
-        status: "completed",
-        progress: 100,
-        outputs,
-        finishedAt: Date.now(),
-      });
-      this.counters.completed++;
-      this.changed(id);
-    } catch (error) {
-      if (error instanceof AbortError && this.stop.signal.aborted) return;
-      this.fail(id, ["processing"], storedError(error));
-    }
+    const result = await this.jimeng.waitFor(ref, {
+      signal: this.stop.signal,
+      ...(this.options.timeout !== undefined ? { timeout: this.options.timeout } : {}),
+      onUpdate: (status: TaskStatus) => {
+        if (status.status !== "queued" && status.status !== "running") return;
+        const progress = pollingProgress(Date.now() - startedAt, ref);
+        this.store.updateTask(id, ["processing"], { progress });
+        this.changed(id);
+      },
+    });
+    const task = this.store.getTask(id);
+    const dir = taskFolder(id);
+    const files = await downloadOutputs(result.status.outputs, {
+      dir: path.join(this.store.filesDir, dir),
+      name: "{index}",
+      context: { prompt: task?.request.prompt ?? "", model: ref.model, taskId: ref.taskId },
+      signal: this.stop.signal,
+      transport: this.transport,
+    });
+    const outputs: StoredOutput[] = files.map((file) => ({
+      file: path.join(dir, path.basename(file.file)),
+      bytes: file.bytes,
+      sha256: file.sha256,
+      contentType: file.contentType,
+      ...(file.url ? { sourceUrl: file.url } : {}),
+    }));
+    this.store.updateTask(id, ["processing"], {
+      status: "completed",
+      progress: 100,
+      outputs,
+      finishedAt: Date.now(),
+    });
+    this.counters.completed++;
+    this.changed(id);
   }
 
   private fail(id: string, from: StoredTask["status"][], error: StoredError): void {

@@ -51,6 +51,8 @@ export interface ServerOptions {
   maxPollIntervalMs?: number;
   /** Deadline of each task's wait, in ms (default the SDK's: 10 min images, 30 min video). */
   taskTimeoutMs?: number;
+  /** Waits and downloads tried again after a failure safe to repeat, per task (default 2; in-process pool). */
+  retries?: number;
   /** How long `POST /api/image-to-image` waits for its result before answering 202 (default 5 min). */
   syncTimeoutMs?: number;
   /** How long `close()` lets running tasks finish (default 30 s). */
@@ -179,6 +181,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
             ? { resubmitUncertain: options.resubmitUncertain }
             : {}),
           ...(options.taskTimeoutMs !== undefined ? { timeout: options.taskTimeoutMs } : {}),
+          ...(options.retries !== undefined ? { retries: options.retries } : {}),
           refundOn: new Set(["i2i"]),
           log: app.log,
         });

@@ -138,3 +138,26 @@ describe("events and other kinds", () => {
     expect(file.headers["content-type"]).toBe("video/mp4");
   });
 });
+
+describe("retries of the in-process workers", () => {
+  it("a download that fails in a way safe to repeat is polled and downloaded again: completed, one submit", async () => {
+    const faults = { download: { serverError: 1 } };
+    service = await startTestService({}, { faults });
+    const created = await service.call("POST", "/api/v1/ai/image/task", {
+      key: service.adminKey,
+      body: { prompt: "saved on the second try" },
+    });
+    const id = created.body.data.task_id;
+    // The first round of downloads failed (5xx after the download's own retries): the pool waits to try again.
+    for (let i = 0; i < 2000 && service.server.pool.counters.retried === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(service.server.pool.counters.retried).toBe(1);
+    faults.download = { serverError: 0 };
+    const done = await service.until(`/api/v1/tasks/${id}`, service.adminKey, (body) =>
+      ["completed", "failed"].includes(body.data?.status),
+    );
+    expect(done.data.status).toBe("completed");
+    expect(service.emulator.counters.tasksByPrompt).toEqual({ "saved on the second try": 1 });
+  });
+});

@@ -84,6 +84,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const data = String(options.data ?? "./jimeng-data");
   const insecureNoAuth = options.insecureNoAuth === true;
   const concurrency = whole(options.concurrency, "--concurrency", 1);
+  const retries = whole(options.retries, "--retries", 0);
   const defaultCredits = whole(options.defaultCredits, "--default-credits", 0);
   const maxActiveTasks = whole(options.maxActiveTasks, "--max-active-tasks", 1);
   const imagesPerDay = whole(options.imagesPerDay, "--images-per-day", 1);
@@ -92,6 +93,11 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
   const drainTimeoutMs = duration(options.drainTimeout, "--drain-timeout");
   const emulatorMs = duration(options.emulatorDuration, "--emulator-duration");
   const redis = await redisOption(context, options);
+  if (redis && retries !== undefined) {
+    throw new ValidationError([
+      { path: "--retries", message: "with --redis the workers poll and download: start them with --retries" },
+    ]);
+  }
   const { isLoopback } = await import("../../server/server.js");
   if (insecureNoAuth && !isLoopback(host)) {
     throw new ValidationError([
@@ -122,6 +128,7 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       resubmitUncertain: options.resubmitUncertain !== false,
       logger: { level: context.globals.verbose ? "info" : "warn", stream: process.stderr },
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(retries !== undefined ? { retries } : {}),
       ...(defaultCredits !== undefined ? { defaultCredits } : {}),
       ...(upstreamQps !== undefined ? { upstreamQps } : {}),
       ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}),
