@@ -6,6 +6,7 @@
  * set's "inputs + outputs ≤ 15".
  */
 import { ValidationError, type ValidationIssue } from "../../errors.js";
+import { seedreamSize2k } from "../seedream-sizes.js";
 import type { ProviderRequest, ResolvedImage } from "../types.js";
 import type { ArkModel } from "./catalog.js";
 import {
@@ -16,17 +17,6 @@ import {
   VIDEO_ROLES,
 } from "./schemas.js";
 
-/** Seedream 4.x sizes at 2K for each ratio (the documented table); 1K halves them, 4K doubles them. */
-const SIZES_2K: Readonly<Record<string, readonly [number, number]>> = {
-  "1:1": [2048, 2048],
-  "4:3": [2304, 1728],
-  "3:4": [1728, 2304],
-  "16:9": [2560, 1440],
-  "9:16": [1440, 2560],
-  "3:2": [2496, 1664],
-  "2:3": [1664, 2496],
-  "21:9": [3024, 1296],
-};
 /** Seedream 3.0 t2i's recommended sizes per ratio. */
 const SIZES_30: Readonly<Record<string, string>> = {
   "1:1": "1024x1024",
@@ -55,7 +45,7 @@ function sizeOf(request: ProviderRequest, model: ArkModel, issues: ValidationIss
   const resolution = request.resolution?.toLowerCase();
   if (model.sizing === "pixels") return request.ratio ? SIZES_30[request.ratio] : undefined;
   if (request.ratio !== undefined) {
-    const base = SIZES_2K[request.ratio];
+    const base = seedreamSize2k(request.ratio);
     if (!base) {
       issues.push({ path: "ratio", message: `${request.ratio} has no size on ${model.id}` });
       return undefined;

@@ -2,6 +2,7 @@
  * The pixel sizes a jimeng-api server asks upstream for: the ratio × resolution table with the server's
  * per-model and per-region special cases.
  */
+import { SEEDREAM_SIZES_2K, scaledSizes } from "../seedream-sizes.js";
 import type { SessionRegion } from "../types.js";
 import type { ImageRatio, ImageResolution } from "./catalog.js";
 
@@ -30,26 +31,8 @@ const SIZES: Record<ImageResolution, SizeTable> = {
     "2:3": [682, 1024],
     "21:9": [1195, 512],
   },
-  "2k": {
-    "1:1": [2048, 2048],
-    "4:3": [2304, 1728],
-    "3:4": [1728, 2304],
-    "16:9": [2560, 1440],
-    "9:16": [1440, 2560],
-    "3:2": [2496, 1664],
-    "2:3": [1664, 2496],
-    "21:9": [3024, 1296],
-  },
-  "4k": {
-    "1:1": [4096, 4096],
-    "4:3": [4608, 3456],
-    "3:4": [3456, 4608],
-    "16:9": [5120, 2880],
-    "9:16": [2880, 5120],
-    "3:2": [4992, 3328],
-    "2:3": [3328, 4992],
-    "21:9": [6048, 2592],
-  },
+  "2k": SEEDREAM_SIZES_2K,
+  "4k": scaledSizes(2),
 };
 
 const NANOBANANAPRO_4K: SizeTable = {
