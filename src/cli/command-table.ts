@@ -224,7 +224,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: "--qps <n>", description: "most submits + polls per second" },
       {
         flags: "-o, --out <dir>",
-        description: "where files, the journal and report.json go (default ./jimeng-output)",
+        description:
+          "where files, the journal and report.json go (default ./jimeng-output; with --redis <data>/batches/<file name>)",
       },
       {
         flags: "--retries <n>",
