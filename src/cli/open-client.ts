@@ -170,7 +170,8 @@ export async function remember(context: CommandContext, ref: TaskRef, prompt?: s
     context.output.redact(text),
   );
   try {
-    await index.record(entryFor(ref, prompt));
+    const server = serverTarget(context.globals, context.env)?.url.value;
+    await index.record(entryFor(ref, prompt, server));
   } catch (error) {
     context.output.warn(
       `could not record task ${ref.taskId} in ${index.path} (${error instanceof Error ? error.message : String(error)}); \`jimeng result\` will need --model`,

@@ -18,6 +18,8 @@ export interface TaskHistoryRow {
   status: TaskState | "submitted" | "submitting";
   files: string[];
   prompt?: string;
+  /** Created through a shared `jimeng serve` at this URL. */
+  server?: string;
 }
 
 const ENDED: readonly string[] = ["succeeded", "failed", "expired", "cancelled"];
@@ -87,6 +89,7 @@ export function taskHistory(text: string, limit: number): TaskHistoryRow[] {
         files: [],
       };
       if (entry.prompt !== undefined) row.prompt = entry.prompt;
+      if (entry.server !== undefined) row.server = entry.server;
       byTask.set(key, row);
       rows.push(row);
       continue;

@@ -38,6 +38,8 @@ export interface TaskIndexEntry {
   count?: number;
   /** The start of the prompt. */
   prompt?: string;
+  /** Created through a shared `jimeng serve` at this URL (its key is never recorded). */
+  server?: string;
 }
 
 /**
@@ -92,7 +94,7 @@ export function emulatorStatePath(env: NodeJS.ProcessEnv): string {
 }
 
 /** Pure: the entry to record for a submitted task. */
-export function entryFor(ref: TaskRef, prompt?: string): TaskIndexEntry {
+export function entryFor(ref: TaskRef, prompt?: string, server?: string): TaskIndexEntry {
   const entry: TaskIndexEntry = {
     taskId: ref.taskId,
     provider: ref.provider,
@@ -103,6 +105,7 @@ export function entryFor(ref: TaskRef, prompt?: string): TaskIndexEntry {
   if (ref.account !== undefined) entry.account = ref.account;
   if (ref.count !== undefined) entry.count = ref.count;
   if (prompt !== undefined) entry.prompt = [...prompt].slice(0, PROMPT_CHARS).join("");
+  if (server !== undefined) entry.server = server;
   return entry;
 }
 
@@ -134,6 +137,7 @@ export function parseEntry(line: string): TaskIndexEntry | undefined {
   if (typeof v.account === "string") entry.account = v.account;
   if (typeof v.count === "number" && Number.isInteger(v.count) && v.count > 0) entry.count = v.count;
   if (typeof v.prompt === "string") entry.prompt = v.prompt;
+  if (typeof v.server === "string") entry.server = v.server;
   return entry;
 }
 

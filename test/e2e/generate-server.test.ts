@@ -131,6 +131,14 @@ describe("generate --server", () => {
       `jimeng result ${id} --wait --download --server ${url} with JIMENG_SERVER_API_KEY set`,
     );
     expect(submitted.stderr).not.toContain(user.key);
+
+    // The task list says where the task lives; `result` without the service asks for it, polling nothing.
+    const listed = await jimeng(["tasks", "--limit", "1"]);
+    expect(listed.stdout).toContain(`${id}`);
+    expect(listed.stdout).toContain(`via ${url}`);
+    const elsewhere = await jimeng(["result", id], { JIMENG_SERVER_API_KEY: user.key });
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toContain(`add --server ${url}`);
   });
 
   it("is refused by a command that talks to the provider itself, rather than ignored", async () => {

@@ -7,15 +7,17 @@
 import { ValidationError, WaitTimeoutError } from "../../errors.js";
 import type { DownloadedFile } from "../../media/download.js";
 import type { ModelCapability, Provider, TaskKind, TaskRef, TaskStatus } from "../../providers/types.js";
+import { ENV_NAMES } from "../../setting-names.js";
 import { capOutputs } from "../../tasks/output-cap.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
-import { emulatorRequested } from "../config.js";
+import { emulatorRequested, serverTarget } from "../config.js";
 import { EXIT } from "../exit-codes.js";
 import { followUpOf } from "../follow-up.js";
 import { withFlagNames } from "../generation-options.js";
 import { checkName, openClient, rememberOutcome } from "../open-client.js";
 import { failureText } from "../output.js";
 import { checkOutputFolder } from "../output-folder.js";
+import { shellQuote } from "../shell-quote.js";
 import { errorMember, outputEntries, printOutputs, type TaskDocument } from "../task-document.js";
 import { reportFailure } from "../task-ending.js";
 import { openTaskIndex, type TaskIndexEntry } from "../task-index.js";
@@ -108,6 +110,15 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
 
   const index = openTaskIndex(context.env, emulatorRequested(context.env, context.globals.emulator));
   const entry = await index.find(taskId, context.globals.provider);
+  if (entry?.server !== undefined && !serverTarget(context.globals, context.env)) {
+    // Its id means nothing to the provider itself: ask for the service rather than poll the wrong API.
+    throw new ValidationError([
+      {
+        path: "--server",
+        message: `task ${taskId} was created through the shared service at ${entry.server}: add --server ${shellQuote(entry.server)} (with ${ENV_NAMES.serverApiKey} set, or --api-key)`,
+      },
+    ]);
+  }
   // The task list names the provider; an explicit --provider wins.
   const globals =
     entry && !context.globals.provider ? { ...context.globals, provider: entry.provider } : context.globals;

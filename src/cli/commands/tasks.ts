@@ -31,7 +31,7 @@ export function tasksTable(rows: readonly TaskHistoryRow[], file: string): strin
   const cells = rows.map((row) => [
     row.submittedAt.replace("T", " ").slice(0, 19),
     row.taskId ?? "(no id)",
-    `${row.provider} · ${row.model}`,
+    `${row.provider} · ${row.model}${row.server !== undefined ? ` via ${row.server}` : ""}`,
     row.kind,
     row.status,
     row.files.length ? `${row.files.length} file${row.files.length === 1 ? "" : "s"}` : "",
