@@ -29,6 +29,7 @@ import type { Superseded } from "../batch/superseded.js";
 import { type ProviderName, ValidationError } from "../errors.js";
 import { writeFileSafely } from "../fs/safe-write.js";
 import { sniffImage } from "../media/sniff.js";
+import { imageDataUrl } from "../providers/image-reference.js";
 import type { TaskRef } from "../providers/types.js";
 import { loadBullMq, QUEUE_NAME, type RedisTarget, whenReady } from "./bullmq.js";
 import {
@@ -561,5 +562,5 @@ async function inlineImage(reference: string): Promise<string> {
   const sniffed = sniffImage(bytes);
   if (!sniffed.ok)
     throw new ValidationError([{ path: "images", message: `${reference}: ${sniffed.reason}` }]);
-  return `data:image/${sniffed.format};base64,${bytes.toString("base64")}`;
+  return imageDataUrl({ format: sniffed.format, bytes });
 }

@@ -6,8 +6,9 @@
  * set's "inputs + outputs ≤ 15".
  */
 import { ValidationError, type ValidationIssue } from "../../errors.js";
+import { imageReference } from "../image-reference.js";
 import { seedreamSize2k } from "../seedream-sizes.js";
-import type { ProviderRequest, ResolvedImage } from "../types.js";
+import type { ProviderRequest } from "../types.js";
 import type { ArkModel } from "./catalog.js";
 import {
   type ArkImageRequest,
@@ -33,11 +34,6 @@ const SCALE: Readonly<Record<string, number>> = { "1k": 0.5, "2k": 1, "4k": 2 };
 const SEED_QUALITIES = ["standard", "hd"] as const;
 /** Fields the seed servers sent that are not Ark's: mapped here (spec: shared seeds 000 and 002). */
 const SEED_FIELDS = new Set(["quality", "style", "roles"]);
-
-export function dataUrlOf(image: ResolvedImage): string {
-  if (image.source === "url") return image.url;
-  return `data:image/${image.format};base64,${Buffer.from(image.bytes).toString("base64")}`;
-}
 
 function sizeOf(request: ProviderRequest, model: ArkModel, issues: ValidationIssue[]): string | undefined {
   if (model.sizing === "adaptive") return "adaptive";
@@ -114,7 +110,7 @@ export function toImageRequests(
 ): ArkImageRequest[] {
   const issues: ValidationIssue[] = [];
   const count = request.count ?? 1;
-  const images = request.images.map(dataUrlOf);
+  const images = request.images.map(imageReference);
   if (model.countBy === "set" && images.length + count > 15)
     issues.push({
       path: "count",
@@ -197,7 +193,7 @@ export function toVideoRequest(
   const content: ArkVideoContent[] = [{ type: "text", text: promptOf(request) }];
   request.images.forEach((image, index) => {
     const role = roles[index];
-    content.push({ type: "image_url", image_url: { url: dataUrlOf(image) }, ...(role ? { role } : {}) });
+    content.push({ type: "image_url", image_url: { url: imageReference(image) }, ...(role ? { role } : {}) });
   });
   fail(issues);
   return only(model, {

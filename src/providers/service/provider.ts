@@ -16,6 +16,7 @@ import {
   RateLimitError,
   ValidationError,
 } from "../../errors.js";
+import { imageReference } from "../image-reference.js";
 import { PROVIDERS } from "../registry.js";
 import { assertFitsModel } from "../rules.js";
 import type {
@@ -23,7 +24,6 @@ import type {
   ModelCapability,
   Provider,
   ProviderRequest,
-  ResolvedImage,
   SubmitOptions,
   TaskKind,
   TaskOutput,
@@ -192,12 +192,6 @@ export class ServiceProvider implements Provider {
     }
     return output;
   }
-}
-
-/** A local image goes to the service as a data URL; a URL as it is. */
-function imageReference(image: ResolvedImage): string {
-  if (image.source === "url") return image.url;
-  return `data:image/${image.format};base64,${Buffer.from(image.bytes).toString("base64")}`;
 }
 
 /** The service's refusals as the SDK's typed errors, so that exit codes and retries work as for any provider. */
