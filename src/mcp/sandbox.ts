@@ -6,6 +6,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { ValidationError } from "../errors.js";
+import { isInside } from "../fs/paths.js";
 
 export interface SandboxOptions {
   /** The output folder (absolute). */
@@ -16,11 +17,7 @@ export interface SandboxOptions {
   cwd?: string;
 }
 
-/** Pure: whether `child` is `parent` or inside it (both absolute, normalised). */
-export function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
-}
+export { isInside };
 
 export function isRemoteReference(reference: string): boolean {
   return /^(https?:\/\/|data:)/i.test(reference);

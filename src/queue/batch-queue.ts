@@ -27,6 +27,7 @@ import { JOURNAL_DIR, type JournalError } from "../batch/journal.js";
 import type { PlannedJob } from "../batch/plan.js";
 import type { Superseded } from "../batch/superseded.js";
 import { type ProviderName, ValidationError } from "../errors.js";
+import { isInside } from "../fs/paths.js";
 import { writeFileSafely } from "../fs/safe-write.js";
 import { sniffImage } from "../media/sniff.js";
 import { imageDataUrl } from "../providers/image-reference.js";
@@ -103,8 +104,9 @@ export async function readQueueRun(out: string): Promise<QueueRun | undefined> {
  * ValidationError naming `-o` when the folder is not inside the data folder.
  */
 export function folderInsideData(out: string, data: string): string {
-  const relative = path.relative(path.resolve(data), path.resolve(out));
-  if (relative.startsWith("..") || path.isAbsolute(relative)) {
+  const root = path.resolve(data);
+  const folder = path.resolve(out);
+  if (!isInside(root, folder)) {
     throw new ValidationError([
       {
         path: "-o",
@@ -112,7 +114,7 @@ export function folderInsideData(out: string, data: string): string {
       },
     ]);
   }
-  return relative.split(path.sep).join("/");
+  return path.relative(root, folder).split(path.sep).join("/");
 }
 
 export interface BatchQueueOptions {

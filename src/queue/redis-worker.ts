@@ -18,6 +18,7 @@
  */
 import path from "node:path";
 import type { Job, Queue, Worker } from "bullmq";
+import { isRemoteImage } from "../batch/job.js";
 import { isSafeToRetry } from "../batch/job-runner.js";
 import { isThrottle, withRateLimit } from "../batch/rate.js";
 import { AbortError, type ProviderName, RateLimitError, ValidationError } from "../errors.js";
@@ -102,12 +103,14 @@ export class QueueWorker {
   private gate: ((provider: Provider) => Provider) | undefined;
   private closing: Promise<void> | undefined;
   private readonly closers: (() => Promise<void>)[] = [];
+  private readonly retries: number;
 
   constructor(private readonly options: QueueWorkerOptions) {
     const retries = options.retries ?? 2;
     if (!Number.isInteger(retries) || retries < 0) {
       throw new ValidationError([{ path: "retries", message: `must be a whole number ≥ 0, got ${retries}` }]);
     }
+    this.retries = retries;
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new ValidationError([
@@ -209,7 +212,7 @@ export class QueueWorker {
       return this.fail(job, data, { code: "PROVIDER_UNAVAILABLE", message: client.message });
     }
     // Whoever can write to Redis writes jobs: a worker never reads its own files on a job's say-so.
-    const local = (data.request.images ?? []).findIndex((image) => !/^(https?:|data:)/i.test(image));
+    const local = (data.request.images ?? []).findIndex((image) => !isRemoteImage(image));
     if (local >= 0) {
       return this.fail(job, data, {
         code: "VALIDATION_ERROR",
@@ -335,7 +338,7 @@ export class QueueWorker {
     } catch (error) {
       if (error instanceof AbortError && this.stop.signal.aborted) return this.handBack(job, token, 0);
       const retried = data.retried ?? 0;
-      if (isSafeToRetry(error) && retried < (this.options.retries ?? 2)) {
+      if (isSafeToRetry(error) && retried < this.retries) {
         return this.retryLater(job, token, data, phase, error);
       }
       return this.fail(job, data, storedError(error));
@@ -357,7 +360,7 @@ export class QueueWorker {
     await job.updateData({ ...data, submitting: false, retried: retried + 1, retry });
     this.counters.retried++;
     this.options.log?.warn(
-      `job ${data.taskId}: ${phase} failed (${message}); polling it again in ${delayMs} ms (retry ${retried + 1} of ${this.options.retries ?? 2})`,
+      `job ${data.taskId}: ${phase} failed (${message}); polling it again in ${delayMs} ms (retry ${retried + 1} of ${this.retries})`,
     );
     return this.handBack(job, token, delayMs);
   }
@@ -367,12 +370,12 @@ export class QueueWorker {
    * `<data>/files` (names like `<folder>/0.png`), or a batch's output folder (names relative to it).
    */
   private destination(data: QueueJobData): { dir: string; name: string; folder: string } {
-    const data_ = path.resolve(this.options.data);
+    const root = path.resolve(this.options.data);
     if (data.output) {
-      const dir = path.join(data_, ...data.output.dir.split("/").filter(Boolean));
+      const dir = path.join(root, ...data.output.dir.split("/").filter(Boolean));
       return { dir, name: data.output.name, folder: dir };
     }
-    const files = path.join(data_, "files");
+    const files = path.join(root, "files");
     return { dir: path.join(files, data.folder ?? "unnamed"), name: "{index}", folder: files };
   }
 

@@ -12,12 +12,11 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { startEmulator } from "../../src/emulator/server.js";
-import { peakRssOf } from "./batch.js";
+import { BIN } from "../helpers/cli.js";
+import { benchCliEnv, peakRssOf } from "./batch.js";
 import type { Bench, BenchFigure } from "./types.js";
 
-const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
 const SCALE = 100;
 const GENERATION_MS = 5_000;
 const CONCURRENCY = 128;
@@ -53,16 +52,7 @@ async function runningPeak(count: number): Promise<Run> {
     const file = path.join(dir, "jobs.txt");
     const out = path.join(dir, "out");
     await writeJobs(file, count);
-    const env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      CI: "1",
-      JIMENG_CONFIG_DIR: path.join(dir, "config"),
-      JIMENG_VISUAL_ENDPOINT: emulator.url,
-      VOLC_ACCESSKEY: emulator.credentials.accessKeyId,
-      VOLC_SECRETKEY: emulator.credentials.secretAccessKey,
-      JIMENG_POLL_INTERVAL: "20ms",
-    };
+    const env = benchCliEnv(emulator, dir, "20ms");
     const started = performance.now();
     const child = spawn(
       process.execPath,

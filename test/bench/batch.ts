@@ -15,7 +15,6 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pLimit from "p-limit";
 import type { BatchJob } from "../../src/batch/job.js";
 import { toBatchJob } from "../../src/batch/job.js";
@@ -29,6 +28,7 @@ import type { Provider } from "../../src/providers/types.js";
 import { VisualProvider } from "../../src/providers/visual/provider.js";
 import { Jimeng } from "../../src/tasks/client.js";
 import { waitForTask } from "../../src/tasks/wait.js";
+import { BIN, emulatorSettings } from "../helpers/cli.js";
 import { FIXED_1S } from "./baselines.js";
 import type { Bench, BenchFigure } from "./types.js";
 
@@ -154,7 +154,16 @@ async function runNaive(setup: Setup, list: BatchJob[]) {
   return { ms: performance.now() - started, succeeded };
 }
 
-const BIN = fileURLToPath(new URL("../../bin/jimeng.js", import.meta.url));
+/** A minimal environment for the built bin, configured against `emulator`, its config folder in `dir`. */
+export function benchCliEnv(emulator: RunningEmulator, dir: string, pollInterval: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    CI: "1",
+    ...emulatorSettings(emulator, path.join(dir, "config")),
+    JIMENG_POLL_INTERVAL: pollInterval,
+  };
+}
 
 /** Peak resident memory of a running process (VmHWM), in bytes; undefined once it has gone. */
 export function peakRssOf(pid: number): number | undefined {
@@ -180,16 +189,7 @@ async function runCliBatch(total: number): Promise<{ peakBytes: number; ms: numb
   try {
     const file = path.join(dir, "jobs.txt");
     await writeFile(file, Array.from({ length: total }, (_, index) => `cli batch ${index}`).join("\n"));
-    const env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      CI: "1",
-      JIMENG_CONFIG_DIR: path.join(dir, "config"),
-      JIMENG_VISUAL_ENDPOINT: emulator.url,
-      VOLC_ACCESSKEY: emulator.credentials.accessKeyId,
-      VOLC_SECRETKEY: emulator.credentials.secretAccessKey,
-      JIMENG_POLL_INTERVAL: "100ms",
-    };
+    const env = benchCliEnv(emulator, dir, "100ms");
     const started = performance.now();
     const child = spawn(
       process.execPath,

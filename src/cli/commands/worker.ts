@@ -8,7 +8,6 @@
 import path from "node:path";
 import { DEFAULT_BATCH_RETRIES } from "../../batch/runner.js";
 import { ValidationError } from "../../errors.js";
-import type { Provider } from "../../providers/types.js";
 import { ENV_NAMES } from "../../setting-names.js";
 import type { CommandCall, CommandContext } from "../command-types.js";
 import { EXIT } from "../exit-codes.js";
@@ -61,7 +60,6 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       import("../../queue/redis-worker.js"),
     ]);
     const maxPollIntervalMs = pollIntervalCap(context.env, prepared.settings.emulator);
-    const others: Provider[] = [];
     const worker = new QueueWorker({
       target: redis,
       provider: createProvider(providerOptions(prepared.provider)),
@@ -69,9 +67,8 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
       providers: (name) => {
         const config = providerConfigFor(prepared.settings, name, false, context.env);
         if (config instanceof Error) return config;
-        const provider = createProvider(providerOptions(config));
-        others.push(provider);
-        return provider;
+        // The worker closes every provider it builds, with its task clients.
+        return createProvider(providerOptions(config));
       },
       data,
       concurrency,
@@ -109,7 +106,6 @@ export async function run(context: CommandContext, call: CommandCall): Promise<n
     }
     context.output.info("Stopping: no new jobs; letting running ones finish…");
     await worker.close(drainTimeoutMs);
-    await Promise.all(others.map((provider) => provider.close()));
     const handed = worker.counters.handedBack;
     context.output.info(
       handed > 0 ? `Stopped; ${handed} running job(s) went back to the queue to be polled.` : "Stopped.",
