@@ -63,9 +63,11 @@ export function redisTarget(url: string, options: { prefix?: string; flag?: stri
     ]);
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new ValidationError([
-      { path: flag, message: `use a redis:// or rediss:// URL, not ${parsed.protocol.replace(/:$/, "")}://` },
-    ]);
+    // `host:6379` parses as a URL whose scheme is the host name.
+    const message = url.includes("://")
+      ? `use a redis:// or rediss:// URL, not ${parsed.protocol.replace(/:$/, "")}://`
+      : `"${redactUrl(url)}" has no scheme: write redis://${redactUrl(url)}`;
+    throw new ValidationError([{ path: flag, message }]);
   }
   const db = parsed.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d+$/.test(db)) {
