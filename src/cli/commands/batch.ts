@@ -68,8 +68,10 @@ interface QueueFlags {
   target: RedisTarget;
   /** The shared data folder as typed (every worker mounts it); `-o` is inside it. */
   data: string;
-  /** The URL as typed with `--redis`, for the resume command; absent when it came from the environment or
-   * holds a password (never printed). */
+  /**
+   * The URL as typed with `--redis`, for printed commands; absent when it came from the environment or holds a
+   * password (never printed).
+   */
   url?: string;
 }
 
